@@ -1,0 +1,61 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
+
+/** A usage mistake: printed with the command's --help hint and exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const SERVE_OPTIONS = {
+  project: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  "data-dir": { type: "string" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export interface ServeSettings {
+  projectDir: string;
+  port: number;
+  host: string;
+  dataDir: string | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Flags win over environment variables, which win over defaults. */
+export function serveSettings(values: Record<string, string | boolean | undefined>, env: Env): ServeSettings {
+  const str = (flag: string, envName: string) => (values[flag] as string | undefined) ?? env[envName];
+  const portText = str("port", "PORT") ?? "9000";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535 (got "${portText}").`);
+  const logLevel = (str("log-level", "MCPGW_LOG_LEVEL") ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}").`);
+  const logFormat = (str("log-format", "MCPGW_LOG_FORMAT") ?? "json") as LogFormat;
+  if (logFormat !== "json" && logFormat !== "pretty") throw new UsageError(`--log-format must be json or pretty (got "${logFormat}").`);
+  const host = str("host", "MCPGW_HOST") ?? "127.0.0.1";
+  if (host.trim() === "") throw new UsageError("--host must not be empty.");
+  return { projectDir: str("project", "MCPGW_PROJECT") ?? ".", port, host, dataDir: str("data-dir", "MCPGW_DATA_DIR"), logLevel, logFormat };
+}
+
+export const SERVE_HELP_OPTIONS = `Options:
+  --project DIR        Zuplo project directory (env MCPGW_PROJECT; default: current directory)
+  --port N             port to listen on (env PORT; default 9000; 0 picks a free port)
+  --host ADDR          address to bind (env MCPGW_HOST; default 127.0.0.1)
+  --data-dir DIR       where the SQLite store and generated secrets live
+                       (env MCPGW_DATA_DIR; default: DIR/.mcpgw, or $STATE_DIRECTORY under systemd for start)
+  --log-level LEVEL    trace|debug|info|warn|error|fatal|silent (env MCPGW_LOG_LEVEL; default info)
+  --log-format FORMAT  json|pretty (env MCPGW_LOG_FORMAT; default json: one JSON object per line)
+  -h, --help           show this help`;

@@ -1,0 +1,170 @@
+import { watch, type FSWatcher } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadProject } from "../config/load.ts";
+import { errorsOnly, formatProblem, type ConfigProblem } from "../config/problems.ts";
+import type { GatewayConfig } from "../config/types.ts";
+import { DEMO_UPSTREAM, startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
+import { buildApp, buildUnconfiguredApp, HEALTH_READY, type GatewayApp, type Readiness } from "../gateway/app.ts";
+import type { Services } from "../gateway/context.ts";
+import { createLogger, errorFields, type Logger } from "../log/logger.ts";
+import { openStore, StoreError, type Store } from "../store/database.ts";
+import { loadOrCreateSecretKey } from "../store/secret-key.ts";
+import type { ServeSettings } from "./args.ts";
+
+export interface RunningGateway {
+  readonly url: string;
+  reload(): boolean;
+  stop(): Promise<void>;
+}
+
+function logProblems(log: Logger, event: string, problems: readonly ConfigProblem[]): void {
+  for (const p of problems) {
+    const fields = { code: p.code, file: p.file, pointer: p.pointer, line: p.line, column: p.column, hint: p.hint };
+    if (p.severity === "warning") log.warn("config_warning", p.message, fields);
+    else log.error(event, p.message, fields);
+  }
+}
+
+function describeTarget(rewritePattern: string, demo: DemoUpstream | undefined): string {
+  if (rewritePattern === DEMO_UPSTREAM) return `${demo?.url ?? "(not started)"} [built-in DEMO upstream: replace it with your MCP server's URL]`;
+  return rewritePattern;
+}
+
+/**
+ * Serve a project: `dev` watches the files and reloads, `start` reloads on SIGHUP; both drain on
+ * SIGTERM/SIGINT. A config that fails validation on reload is logged and the previous one keeps serving;
+ * in-flight requests finish on the config they started with (each request captures the app it began on).
+ */
+export async function serve(settings: ServeSettings, mode: "dev" | "start", env: Record<string, string | undefined> = process.env): Promise<RunningGateway> {
+  const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const projectDir = resolve(settings.projectDir);
+  const dataDir = resolve(settings.dataDir ?? (mode === "start" && env.STATE_DIRECTORY ? env.STATE_DIRECTORY : join(projectDir, ".mcpgw")));
+
+  let store: Store;
+  try {
+    store = openStore(dataDir);
+    log.secrets.add(Buffer.from(loadOrCreateSecretKey(dataDir)).toString("base64url"));
+  } catch (err) {
+    if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
+    throw err;
+  }
+  log.info("store_opened", `Store ${store.path} (schema v${store.schemaVersion}).`, { path: store.path, schemaVersion: store.schemaVersion });
+
+  let demo: DemoUpstream | undefined;
+  const services: Services = {
+    log,
+    store,
+    secrets: log.secrets,
+    dataDir,
+    mode,
+    now: () => Date.now(),
+    demoUpstreamUrl: () => {
+      if (!demo) {
+        demo = startDemoUpstream();
+        log.warn("demo_upstream_started", `Built-in DEMO MCP upstream listening on ${demo.url} (tools echo, add, get_time). For trying mcpgw only.`, { url: demo.url });
+      }
+      return demo.url;
+    },
+  };
+
+  let readiness: Readiness = { ready: false, reason: "starting" };
+  const getReadiness = () => readiness;
+  let app: GatewayApp = buildUnconfiguredApp(getReadiness);
+  let config: GatewayConfig | undefined;
+
+  const load = (initial: boolean): boolean => {
+    const result = loadProject(projectDir, { env });
+    if (!result.ok) {
+      logProblems(log, initial ? "config_invalid" : "config_reload_rejected", result.problems);
+      const count = errorsOnly(result.problems).length;
+      if (initial) readiness = { ready: false, reason: `configuration has ${count} problem(s); see the log or run mcpgw validate` };
+      else log.error("config_reload_rejected", `The changed project has ${count} problem(s); still serving the previous configuration.`, { problems: count });
+      return false;
+    }
+    try {
+      for (const value of result.config.secretValues) log.secrets.add(value);
+      const next = buildApp(result.config, services, getReadiness);
+      logProblems(log, "config_invalid", result.config.warnings);
+      app = next;
+      config = result.config;
+      readiness = { ready: true };
+      for (const route of config.routes) {
+        const rewrite = (route.handler.options as { rewritePattern?: string }).rewritePattern ?? "";
+        log.info("route_registered", `${route.methods.join(",")} ${route.path} → ${describeTarget(rewrite, demo)}`, {
+          path: route.path,
+          methods: route.methods,
+          operationId: route.operationId,
+          policies: route.inbound,
+        });
+      }
+      if (!initial) log.info("config_reloaded", `Configuration reloaded: ${config.routes.length} route(s).`, { routes: config.routes.length });
+      return true;
+    } catch (err) {
+      log.error(initial ? "config_invalid" : "config_reload_rejected", "Building the gateway from the configuration failed; still serving the previous one.", errorFields(err));
+      return false;
+    }
+  };
+
+  const ok = load(true);
+  if (!ok && mode === "start") {
+    store.close();
+    throw new StartupError("configuration is invalid");
+  }
+
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: settings.host,
+      port: settings.port,
+      // Each request runs on the app current when it arrived; a reload swaps `app` for later requests only.
+      fetch: (request, srv) => app.fetch(request, { clientAddress: srv.requestIP(request)?.address }),
+      error: (err) => {
+        log.error("request_failed", "Unhandled error while serving a request.", errorFields(err));
+        return new Response(JSON.stringify({ type: "https://httpproblems.com/http-status/500", status: 500, detail: "internal error" }), {
+          status: 500,
+          headers: { "content-type": "application/problem+json" },
+        });
+      },
+    });
+  } catch (err) {
+    log.error("listen_failed", `Cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`, { host: settings.host, port: settings.port, hint: "Pick another --port, or stop the process using it." });
+    store.close();
+    demo?.stop();
+    throw new StartupError("cannot listen");
+  }
+  const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${server.port}`;
+  log.info("gateway_listening", `mcpgw ${mode} listening on ${url} (readiness: ${url}${HEALTH_READY})`, { url, mode, projectDir, dataDir });
+
+  let watcher: FSWatcher | undefined;
+  if (mode === "dev") {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const watched = /^(zuplo\.jsonc|\.env|config[/\\].*\.json)$/;
+    watcher = watch(projectDir, { recursive: true }, (_event, file) => {
+      if (!file || !watched.test(String(file))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        log.info("config_changed", `${String(file)} changed; reloading.`, { file: String(file) });
+        load(false);
+      }, 150);
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      watcher?.close();
+      log.info("gateway_draining", "Draining: no new connections; waiting for in-flight requests.");
+      const forced = setTimeout(() => void server.stop(true), 30_000);
+      await server.stop(false);
+      clearTimeout(forced);
+      demo?.stop();
+      store.close();
+      log.info("gateway_stopped", "Stopped.");
+    })());
+
+  return { url, reload: () => load(false), stop };
+}
+
+export class StartupError extends Error {
+  override name = "StartupError";
+}

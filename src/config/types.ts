@@ -1,0 +1,66 @@
+import type { ConfigProblem } from "./problems.ts";
+
+/** The `mcpgw` block of zuplo.jsonc: settings a self-hosted gateway needs that Zuplo's cloud decides for you. */
+export interface GatewaySettings {
+  /** Where the gateway's own OAuth endpoints live: "" (root, the 6.70 layout) or e.g. "/__zuplo". */
+  readonly basePath: string;
+  /** Trust X-Forwarded-Host/-Proto for the public origin (only behind a proxy you control). */
+  readonly trustForwardedHeaders: boolean;
+  /** Fixed public origin (e.g. https://mcp.example.com); overrides what the request says. */
+  readonly publicOrigin?: string;
+  readonly proxy: ProxySettings;
+  /** mTLS client certificates by id, for McpProxyHandler's `mtlsCertificate`. */
+  readonly mtlsCertificates: Readonly<Record<string, MtlsCertificate>>;
+}
+
+export interface ProxySettings {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly sseIdleTimeoutMs: number;
+  readonly maxRequestBodyBytes: number;
+}
+
+export interface MtlsCertificate {
+  /** PEM text of the client certificate chain (read from `certFile` or given inline via $env). */
+  readonly cert: string;
+  readonly key: string;
+  /** Extra CA bundle to trust for the upstream, PEM. */
+  readonly ca?: string;
+}
+
+export interface PolicyConfig {
+  readonly name: string;
+  readonly policyType: string;
+  readonly exportName: string;
+  /** Options after env substitution and the policy's own schema (defaults applied). */
+  readonly options: unknown;
+}
+
+export interface HandlerConfig {
+  readonly exportName: string;
+  readonly options: unknown;
+}
+
+export interface RouteConfig {
+  readonly path: string;
+  /** Upper-case HTTP methods from the `"get,post"` key. */
+  readonly methods: readonly string[];
+  readonly operationId: string;
+  readonly summary?: string;
+  readonly description?: string;
+  readonly corsPolicy: string;
+  readonly handler: HandlerConfig;
+  readonly inbound: readonly string[];
+  readonly outbound: readonly string[];
+}
+
+export interface GatewayConfig {
+  readonly projectDir: string;
+  readonly compatibilityDate: string;
+  readonly settings: GatewaySettings;
+  readonly policies: ReadonlyMap<string, PolicyConfig>;
+  readonly routes: readonly RouteConfig[];
+  /** Values from secret env variables: registered with the log redaction layer on load. */
+  readonly secretValues: readonly string[];
+  readonly warnings: readonly ConfigProblem[];
+}

@@ -1,0 +1,89 @@
+import type { GatewayConfig, RouteConfig } from "../config/types.ts";
+import { errorFields } from "../log/logger.ts";
+import { findHandler, findPolicy } from "../policies/registry.ts";
+import { BodyTooLargeError, type InboundPolicy, type RequestBody, type RequestContext, type RouteHandler, type Services } from "./context.ts";
+import { publicOrigin } from "./origin.ts";
+import { problemResponse } from "./problem.ts";
+import { upstreamRequestHeaders } from "./upstream-headers.ts";
+
+/** A route, compiled once per config: its policy steps and handler, ready to run per request. */
+export type CompiledRoute = (request: Request, url: URL, clientAddress: string | undefined) => Promise<Response>;
+
+/** Policies are instantiated once per config and shared by every route that lists them (as Zuplo caches per name). */
+export function instantiatePolicies(config: GatewayConfig, services: Services): Map<string, InboundPolicy> {
+  const out = new Map<string, InboundPolicy>();
+  for (const policy of config.policies.values()) {
+    const def = findPolicy(policy.policyType);
+    if (!def) throw new Error(`unknown policy type ${policy.policyType}`);
+    out.set(policy.name, def.create(policy.options, { config, services, name: policy.name }));
+  }
+  return out;
+}
+
+async function readBody(request: Request, limit: number): Promise<RequestBody> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw new BodyTooLargeError(limit);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
+  if (bytes.byteLength === 0) return { bytes, json: undefined, parseError: "empty body" };
+  try {
+    return { bytes, json: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch (err) {
+    return { bytes, json: undefined, parseError: (err as Error).message };
+  }
+}
+
+export function compileRoute(route: RouteConfig, config: GatewayConfig, services: Services, policies: Map<string, InboundPolicy>): CompiledRoute {
+  const def = findHandler(route.handler.exportName);
+  if (!def) throw new Error(`unknown handler ${route.handler.exportName}`);
+  const handler: RouteHandler = def.create(route.handler.options, { config, services, name: route.operationId });
+  const steps = route.inbound.map((name) => policies.get(name)!);
+  const limit = config.settings.proxy.maxRequestBodyBytes;
+  const routeLog = services.log.child({ operationId: route.operationId });
+
+  return async (request, url, clientAddress) => {
+    const requestId = crypto.randomUUID();
+    const origin = publicOrigin(request, url, config.settings);
+    let bodyPromise: Promise<RequestBody> | undefined;
+    const ctx: RequestContext = {
+      request,
+      url,
+      requestId,
+      route,
+      config,
+      origin,
+      clientAddress,
+      startedAt: performance.now(),
+      upstreamHeaders: upstreamRequestHeaders(request.headers, requestId, clientAddress, new URL(origin)),
+      log: routeLog.child({ requestId }),
+      fields: { operationId: route.operationId },
+      responseHooks: [],
+      body: () => (bodyPromise ??= readBody(request, limit)),
+      invokeHandler: () => handler(ctx),
+    };
+    try {
+      for (const step of steps) {
+        const early = await step(ctx);
+        if (early) return withRequestId(early, requestId);
+      }
+      let response = await handler(ctx);
+      for (const hook of ctx.responseHooks) response = await hook(response, ctx);
+      return withRequestId(response, requestId);
+    } catch (err) {
+      ctx.log.error("request_failed", "The gateway failed while handling the request.", { ...ctx.fields, ...errorFields(err) });
+      return withRequestId(problemResponse(500, "The gateway failed while handling this request; see the gateway log for the request id.", { requestId }), requestId);
+    }
+  };
+}
+
+function withRequestId(response: Response, requestId: string): Response {
+  try {
+    response.headers.set("x-request-id", requestId);
+    return response;
+  } catch {
+    // Headers of a fetch() response are immutable: copy once.
+    const copy = new Response(response.body, response);
+    copy.headers.set("x-request-id", requestId);
+    return copy;
+  }
+}

@@ -1,0 +1,69 @@
+// One redaction layer for the whole log stream. Two nets, both always on:
+// 1. keys: any field whose name says it carries a credential is replaced, at any depth;
+// 2. values: every secret the process knows (env values marked secret, generated keys) and anything
+//    shaped like a bearer credential is masked in the serialized line, so a secret that slipped into a
+//    free-text message or an error still never reaches stdout.
+
+export const REDACTED = "[redacted]";
+
+const SECRET_KEY =
+  /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd|secret|client_?secret|access_?token|refresh_?token|id_?token|token|authorization_?code|code_?verifier|api_?key|x-api-key|private_?key|assertion|client_assertion|cookies?)$/i;
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+// Variable names whose values are secrets (RFC-free convention, documented in docs/logging.md).
+const SECRET_VAR = /(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|API_?KEY|CREDENTIAL|_KEY$)/i;
+
+export function isSecretVariableName(name: string): boolean {
+  return SECRET_VAR.test(name);
+}
+
+// Credential shapes we mint or forward: our opaque tokens, bearer headers, JWTs, basic auth.
+const CREDENTIAL_SHAPES: RegExp[] = [
+  /\b(at|rt|ac|cs|sess)_[A-Za-z0-9_-]{16,}/g,
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+];
+
+export class SecretRegistry {
+  private readonly values = new Set<string>();
+
+  add(value: string | undefined): void {
+    // Very short values would mask ordinary words; such "secrets" are rejected at config time anyway.
+    if (value && value.length >= 6) this.values.add(value);
+  }
+
+  has(value: string): boolean {
+    return this.values.has(value);
+  }
+
+  scrub(line: string): string {
+    let out = line;
+    for (const value of this.values) {
+      if (out.includes(value)) out = out.split(value).join(REDACTED);
+      const escaped = JSON.stringify(value).slice(1, -1);
+      if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
+    }
+    for (const shape of CREDENTIAL_SHAPES) {
+      shape.lastIndex = 0;
+      if (shape.test(out)) {
+        shape.lastIndex = 0;
+        out = out.replace(shape, REDACTED);
+      }
+    }
+    return out;
+  }
+}
+
+/** Deep copy of a log field value with secret-named keys masked. */
+export function redactFields(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Headers) return redactFields(Object.fromEntries(value), depth);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) ? REDACTED : redactFields(v, depth + 1);
+  return out;
+}

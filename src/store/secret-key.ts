@@ -1,0 +1,25 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { StoreError } from "./database.ts";
+
+export const SECRET_KEY_FILE = "secret.key";
+
+/**
+ * The gateway's master key (32 random bytes, base64url, mode 0600) in the data dir: it encrypts upstream
+ * tokens at rest and signs cookies. Generated once; losing it invalidates those, never the SQLite file.
+ */
+export function loadOrCreateSecretKey(dataDir: string): Uint8Array {
+  const path = join(dataDir, SECRET_KEY_FILE);
+  if (!existsSync(path)) {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    writeFileSync(path, Buffer.from(key).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
+    chmodSync(path, 0o600);
+    return key;
+  }
+  const text = readFileSync(path, "utf8").trim();
+  const key = new Uint8Array(Buffer.from(text, "base64url"));
+  if (key.byteLength !== 32) {
+    throw new StoreError("MCPGW_STORE_SECRET_KEY_INVALID", `${path} does not hold a 32-byte key.`, "Restore the original key file; a new key would make stored upstream tokens unreadable.");
+  }
+  return key;
+}
