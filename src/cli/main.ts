@@ -3,7 +3,7 @@ import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem } from "../config/problems.ts";
 import { StoreError } from "../store/database.ts";
 import { parse, SERVE_HELP_OPTIONS, SERVE_OPTIONS, serveSettings, UsageError } from "./args.ts";
-import { serve, StartupError } from "./serve.ts";
+import { serve, StartupError, type RunningGateway } from "./serve.ts";
 
 const MAIN_HELP = `mcpgw ${pkg.version}: a self-hosted MCP gateway for Zuplo-style projects
 
@@ -74,17 +74,18 @@ async function serveCommand(mode: "dev" | "start", argv: string[], io: Out): Pro
   const { values } = parse(argv, SERVE_OPTIONS);
   if (values.help) return io.out(mode === "dev" ? DEV_HELP : START_HELP), 0;
   const settings = serveSettings(values, process.env);
-  let gateway;
+  // Handlers go in before the server listens, so a signal sent the moment it is up is never lost.
+  let gateway: RunningGateway | undefined;
+  const shutdown = () => (gateway ? void gateway.stop().then(() => process.exit(0)) : process.exit(0));
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+  process.on("SIGHUP", () => void gateway?.reload());
   try {
     gateway = await serve(settings, mode);
   } catch (err) {
     if (err instanceof StartupError || err instanceof StoreError) return 1;
     throw err;
   }
-  const shutdown = () => void gateway.stop().then(() => process.exit(0));
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
-  process.on("SIGHUP", () => void gateway.reload());
   return new Promise<number>(() => {});
 }
 

@@ -16,4 +16,103 @@ export const MIGRATIONS: readonly Migration[] = [
       value TEXT NOT NULL
     ) STRICT;`,
   },
+  {
+    // The authorization server we are to MCP clients (issue #5). Times are epoch milliseconds. Tokens,
+    // codes, client secrets and session ids are stored only as SHA-256 hashes (base64url): a copy of
+    // this file does not let anyone call the gateway.
+    version: 2,
+    name: "oauth_authorization_server",
+    sql: `
+    CREATE TABLE oauth_clients (
+      client_id TEXT PRIMARY KEY,
+      secret_hash TEXT,
+      metadata TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX oauth_clients_expiry ON oauth_clients (expires_at);
+
+    CREATE TABLE oauth_browser_sessions (
+      session_hash TEXT PRIMARY KEY,
+      subject TEXT NOT NULL,
+      claims TEXT NOT NULL,
+      login_kind TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_browser_sessions_expiry ON oauth_browser_sessions (expires_at);
+
+    CREATE TABLE oauth_authorization_requests (
+      request_id TEXT PRIMARY KEY,
+      client_id TEXT NOT NULL,
+      client_name TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      state TEXT,
+      code_challenge TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      operation_id TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      issuer TEXT NOT NULL,
+      issue_refresh_token INTEGER NOT NULL,
+      session_hash TEXT,
+      csrf_hash TEXT,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_authorization_requests_expiry ON oauth_authorization_requests (expires_at);
+
+    CREATE TABLE oauth_codes (
+      code_hash TEXT PRIMARY KEY,
+      client_id TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      code_challenge TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      operation_id TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      claims TEXT NOT NULL,
+      issue_refresh_token INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      used_at INTEGER,
+      grant_id TEXT
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_codes_expiry ON oauth_codes (expires_at);
+
+    CREATE TABLE oauth_grants (
+      grant_id TEXT PRIMARY KEY,
+      client_id TEXT NOT NULL,
+      subject TEXT NOT NULL,
+      claims TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      operation_id TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      revoked_at INTEGER
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_grants_expiry ON oauth_grants (expires_at);
+    CREATE INDEX oauth_grants_client ON oauth_grants (client_id);
+
+    CREATE TABLE oauth_tokens (
+      token_hash TEXT PRIMARY KEY,
+      kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+      grant_id TEXT NOT NULL REFERENCES oauth_grants (grant_id) ON DELETE CASCADE,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      rotated_at INTEGER,
+      revoked_at INTEGER
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id);
+    CREATE INDEX oauth_tokens_expiry ON oauth_tokens (expires_at);
+
+    CREATE TABLE oauth_consents (
+      subject TEXT NOT NULL,
+      client_id TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      approved_at INTEGER NOT NULL,
+      PRIMARY KEY (subject, client_id, resource)
+    ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

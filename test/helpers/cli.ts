@@ -1,0 +1,88 @@
+import { join } from "node:path";
+
+export const CLI = join(import.meta.dir, "../../src/cli/main.ts");
+export const REPO = join(import.meta.dir, "../..");
+
+export interface CliRun {
+  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  readonly stderr: () => string;
+  /** Resolve with the first JSON log entry matching `pred` (already seen or future). */
+  waitFor(pred: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The gateway URL from the gateway_listening event. */
+  url(): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Spawn `bun src/cli/main.ts …` as a user would run it, collecting its stdout log stream. */
+export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliRun {
+  const proc = Bun.spawn([process.execPath, "--no-env-file", CLI, ...args], {
+    cwd: options.cwd ?? REPO,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const lines: string[] = [];
+  const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  let stderrText = "";
+  const parse = (l: string) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  (async () => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of proc.stdout) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) !== -1) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        const entry = parse(line);
+        if (!entry) continue;
+        for (const w of [...waiters]) {
+          if (w.pred(entry)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(entry);
+          }
+        }
+      }
+    }
+  })();
+  (async () => {
+    for await (const chunk of proc.stderr) stderrText += new TextDecoder().decode(chunk);
+  })();
+  const waitFor = (pred: (e: Record<string, unknown>) => boolean, timeoutMs = 10_000) => {
+    const seen = lines.map(parse).find((e) => e && pred(e));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for a log entry; stdout so far:\n${lines.join("\n")}\nstderr:\n${stderrText}`)), timeoutMs);
+      waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+    });
+  };
+  return {
+    proc,
+    lines,
+    stderr: () => stderrText,
+    waitFor,
+    url: async () => String((await waitFor((e) => e.event === "gateway_listening")).url),
+    stop: async (signal = "SIGTERM") => {
+      proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
+
+/** Run the CLI to completion: exit code, stdout, stderr. */
+export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  const run = spawnCli(args, options);
+  const code = await run.proc.exited;
+  await Bun.sleep(20);
+  return { code, stdout: run.lines.join("\n"), stderr: run.stderr() };
+}

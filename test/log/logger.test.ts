@@ -1,0 +1,65 @@
+import { describe, expect, it } from "bun:test";
+import { createLogger, errorFields, prettyLine } from "../../src/log/logger.ts";
+import { REDACTED, SecretRegistry } from "../../src/log/redact.ts";
+
+function capture(level: "trace" | "info" = "info") {
+  const lines: string[] = [];
+  const log = createLogger({ level, sink: { write: (l) => lines.push(l) } });
+  return { log, lines, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe("log stream", () => {
+  it("writes one JSON object per line with time, level, event and msg", () => {
+    const { log, lines, entries } = capture();
+    log.info("gateway_listening", "listening", { url: "http://127.0.0.1:9000" });
+    log.child({ requestId: "r1" }).warn("config_warning", "careful");
+    expect(lines.every((l) => l.endsWith("\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
+    const [a, b] = entries();
+    expect(a).toMatchObject({ level: "info", event: "gateway_listening", msg: "listening", url: "http://127.0.0.1:9000" });
+    expect(new Date(String(a!.time)).toISOString()).toBe(String(a!.time));
+    expect(b).toMatchObject({ level: "warn", event: "config_warning", requestId: "r1" });
+  });
+
+  it("drops entries below the level", () => {
+    const { log, lines } = capture("info");
+    log.debug("noise", "not shown");
+    expect(lines).toEqual([]);
+    expect(log.enabled("debug")).toBe(false);
+  });
+
+  it("masks credential-named fields at any depth", () => {
+    const { log, entries } = capture();
+    log.info("x", "m", { headers: { Authorization: "Bearer abc", cookie: "a=b", accept: "application/json" }, client: { client_secret: "s3", name: "n" }, refresh_token: "r" });
+    const [e] = entries();
+    expect(e!.headers).toEqual({ Authorization: REDACTED, cookie: REDACTED, accept: "application/json" });
+    expect(e!.client).toEqual({ client_secret: REDACTED, name: "n" });
+    expect(e!.refresh_token).toBe(REDACTED);
+  });
+
+  it("masks registered secret values and credential shapes wherever they appear, even in messages", () => {
+    const secrets = new SecretRegistry();
+    secrets.add("sk_live_supersecretvalue");
+    secrets.add('quote"secret-value');
+    const lines: string[] = [];
+    const log = createLogger({ secrets, sink: { write: (l) => lines.push(l) } });
+    log.error("upstream_failed", "upstream said sk_live_supersecretvalue was wrong", { detail: 'got quote"secret-value back' });
+    log.info("t", "token at_AAAAAAAAAAAAAAAAAAAAAAAAAAAA and Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl");
+    const text = lines.join("");
+    expect(text).not.toContain("sk_live_supersecretvalue");
+    expect(text).not.toContain("secret-value");
+    expect(text).not.toContain("at_AAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    expect(text).not.toContain("eyJzdWIiOiIxIn0");
+    expect(text.split(REDACTED).length - 1).toBeGreaterThanOrEqual(4);
+    for (const l of lines) JSON.parse(l);
+  });
+
+  it("flattens an error chain into err/cause fields", () => {
+    const err = new Error("outer", { cause: new TypeError("inner") });
+    expect(errorFields(err)).toEqual({ errName: "Error", errMessage: "outer", causeName: "TypeError", causeMessage: "inner" });
+  });
+
+  it("renders a pretty line for humans", () => {
+    const line = prettyLine(JSON.stringify({ time: "2026-01-01T10:11:12.000Z", level: "info", event: "e", msg: "hello", port: 9000 }), false);
+    expect(line).toBe("10:11:12 INFO  e  hello  port=9000\n");
+  });
+});
