@@ -149,7 +149,17 @@ function invokesHidden(filter: CompiledFilter, viewer: Viewer, message: unknown)
     case "prompts/get":
       return !allowsName(filter.catalogs.prompts, viewer, params.name);
     case "resources/read":
+    // Beyond the seed: subscribing to a hidden resource would reveal it through update notifications.
+    case "resources/subscribe":
+    case "resources/unsubscribe":
       return !allowsUri(filter, viewer, params.uri);
+    // Beyond the seed: completions name a prompt or resource template, and would confirm hidden ones.
+    case "completion/complete": {
+      const ref = isPlainObject(params.ref) ? params.ref : {};
+      if (ref.type === "ref/prompt") return !allowsName(filter.catalogs.prompts, viewer, ref.name);
+      if (ref.type === "ref/resource") return !allowsTemplate(filter, viewer, ref.uri);
+      return false;
+    }
     default:
       return false;
   }
@@ -178,6 +188,15 @@ function allowsUri(filter: CompiledFilter, viewer: Viewer, uri: unknown): boolea
   const entry = resources.get(uri);
   if (entry !== undefined && viewer(entry.access)) return true;
   return filter.templateMatchers.some((t) => viewer(t.entry.access) && t.matches(uri));
+}
+
+/** A completion's `ref/resource` names a template by its uriTemplate, or a concrete resource URI. */
+function allowsTemplate(filter: CompiledFilter, viewer: Viewer, uri: unknown): boolean {
+  const templates = filter.catalogs.resourceTemplates;
+  if (templates === undefined) return allowsUri(filter, viewer, uri);
+  if (typeof uri !== "string") return false;
+  const entry = templates.get(uri) ?? filter.catalogs.resources?.get(uri);
+  return entry !== undefined && viewer(entry.access);
 }
 
 /**

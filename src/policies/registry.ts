@@ -3,6 +3,7 @@ import { notYetImplemented } from "./not-implemented.ts";
 import { IDP_WRAPPER_POLICIES } from "./idp-wrappers.ts";
 import { mcpProxyHandler } from "../gateway/mcp-proxy-handler.ts";
 import { setHeadersInbound } from "./set-headers-inbound.ts";
+import { mcpCapabilityFilterInbound } from "./mcp-capability-filter-inbound.ts";
 import { removeHeadersInbound } from "./remove-headers-inbound.ts";
 import { setUpstreamApiKeyInbound } from "./set-upstream-api-key-inbound.ts";
 
@@ -13,7 +14,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
   notYetImplemented("mcp-oauth-inbound", "McpOAuthInboundPolicy", "mcp-oauth"),
   ...IDP_WRAPPER_POLICIES,
   notYetImplemented("mcp-token-exchange-inbound", "McpTokenExchangeInboundPolicy", "mcp-token-exchange"),
-  notYetImplemented("mcp-capability-filter-inbound", "McpCapabilityFilterInboundPolicy", "mcp-capability-filter"),
+  mcpCapabilityFilterInbound,
   setHeadersInbound,
   removeHeadersInbound,
   setUpstreamApiKeyInbound,
