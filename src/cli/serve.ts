@@ -9,6 +9,7 @@ import type { Services } from "../gateway/context.ts";
 import { createLogger, errorFields, type Logger } from "../log/logger.ts";
 import { openStore, StoreError, type Store } from "../store/database.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
+import { createOAuthRuntime } from "../oauth/runtime.ts";
 import type { ServeSettings } from "./args.ts";
 
 export interface RunningGateway {
@@ -51,13 +52,16 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
   log.info("store_opened", `Store ${store.path} (schema v${store.schemaVersion}).`, { path: store.path, schemaVersion: store.schemaVersion });
 
   let demo: DemoUpstream | undefined;
+  const now = () => Date.now();
+  const oauth = createOAuthRuntime({ store, log, now, mode });
   const services: Services = {
     log,
     store,
     secrets: log.secrets,
     dataDir,
     mode,
-    now: () => Date.now(),
+    now,
+    oauth,
     demoUpstreamUrl: () => {
       if (!demo) {
         demo = startDemoUpstream();
@@ -107,6 +111,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
 
   const ok = load(true);
   if (!ok && mode === "start") {
+    oauth.stop();
     store.close();
     throw new StartupError("configuration is invalid");
   }
@@ -128,6 +133,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     });
   } catch (err) {
     log.error("listen_failed", `Cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`, { host: settings.host, port: settings.port, hint: "Pick another --port, or stop the process using it." });
+    oauth.stop();
     store.close();
     demo?.stop();
     throw new StartupError("cannot listen");
@@ -158,6 +164,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       await server.stop(false);
       clearTimeout(forced);
       demo?.stop();
+      oauth.stop();
       store.close();
       log.info("gateway_stopped", "Stopped.");
     })());

@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import type { Services } from "./context.ts";
 import { compileRoute, instantiatePolicies } from "./pipeline.ts";
 import { problemResponse } from "./problem.ts";
+import { mountOAuthServer } from "../oauth/server.ts";
 
 export interface Bindings {
   clientAddress: string | undefined;
@@ -39,6 +40,7 @@ export function buildUnconfiguredApp(readiness: () => Readiness): GatewayApp {
 export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness): GatewayApp {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
+  mountOAuthServer(app, config, services);
   const policies = instantiatePolicies(config, services);
   // One path may carry several operations ("get" and "post" written separately): group by path.
   const byPath = new Map<string, Map<string, ReturnType<typeof compileRoute>>>();

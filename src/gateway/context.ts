@@ -1,6 +1,7 @@
 import type { GatewayConfig, RouteConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SecretRegistry } from "../log/redact.ts";
+import type { OAuthRuntime } from "../oauth/runtime.ts";
 import type { Store } from "../store/database.ts";
 
 /** The signed-in person, set by the MCP OAuth policy. `data` holds IdP claims (roles, groups, email…). */
@@ -63,6 +64,8 @@ export interface Services {
   readonly now: () => number;
   /** URL of the built-in demo upstream, started on first use (rewritePattern "mcpgw:demo"). */
   demoUpstreamUrl(): string;
+  /** The OAuth authorization server's process-wide state: repositories, token cache, CIMD cache, sweeper. */
+  readonly oauth: OAuthRuntime;
 }
 
 export interface BuildContext {

@@ -1,9 +1,24 @@
 // What crosses from client to upstream is an allow-list, not a block-list: the inbound Authorization
-// (our own token), cookies and hop-by-hop headers never reach an upstream (MCP spec: no token
-// passthrough). Credentials for the upstream are added later by policies.
-const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id", "user-agent"];
+// (our own token), cookies and hop-by-hop headers never reach an upstream (MCP 2025-11-25
+// authorization §"Token Passthrough" forbids it). Credentials for the upstream are added by policies.
+// The Streamable HTTP headers pass both ways; W3C Trace Context passes so traces join up.
+const FORWARDED_REQUEST_HEADERS = [
+  "accept",
+  "content-type",
+  "mcp-protocol-version",
+  "mcp-session-id",
+  "last-event-id",
+  "user-agent",
+  "traceparent",
+  "tracestate",
+];
 
-export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, publicUrl: URL): Headers {
+/**
+ * Headers for the upstream request. `origin` is the gateway's public origin (scheme://host[:port]),
+ * which becomes X-Forwarded-Proto/-Host; X-Forwarded-For appends the socket peer to any chain the
+ * client sent, as nginx's $proxy_add_x_forwarded_for does.
+ */
+export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, origin: string): Headers {
   const out = new Headers();
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = inbound.get(name);
@@ -11,8 +26,40 @@ export function upstreamRequestHeaders(inbound: Headers, requestId: string, clie
   }
   const priorFor = inbound.get("x-forwarded-for");
   if (clientAddress) out.set("x-forwarded-for", priorFor ? `${priorFor}, ${clientAddress}` : clientAddress);
-  out.set("x-forwarded-host", publicUrl.host);
-  out.set("x-forwarded-proto", publicUrl.protocol.slice(0, -1));
+  const schemeEnd = origin.indexOf("://");
+  out.set("x-forwarded-host", origin.slice(schemeEnd + 3));
+  out.set("x-forwarded-proto", origin.slice(0, schemeEnd));
   out.set("x-request-id", requestId);
+  return out;
+}
+
+// Back to the client goes everything except: hop-by-hop headers (RFC 9110 §7.6.1), which describe the
+// upstream connection; cookies, which would plant the upstream's state in the client under our
+// origin; WWW-Authenticate, which would make the client think *our* token was refused and restart
+// OAuth against us (the handler turns an upstream 401 into a JSON-RPC error instead); Alt-Svc, which
+// would point the client at the upstream's host; and framing, which the HTTP server recomputes
+// (fetch has already decoded any Content-Encoding, so the upstream's length and encoding are stale).
+const DROPPED_RESPONSE_HEADERS = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authenticate",
+  "set-cookie",
+  "www-authenticate",
+  "alt-svc",
+  "content-length",
+  "content-encoding",
+];
+
+export function clientResponseHeaders(upstream: Headers): Headers {
+  const out = new Headers(upstream);
+  // RFC 9110 §7.6.1: a Connection header names further hop-by-hop fields.
+  const connection = upstream.get("connection");
+  if (connection) for (const token of connection.split(",")) out.delete(token.trim());
+  for (const name of DROPPED_RESPONSE_HEADERS) out.delete(name);
   return out;
 }

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { SecretRegistry } from "../log/redact.ts";
 
 // RFC 9110 §5.1 token characters.
 export const HeaderName = v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name"));
@@ -12,3 +13,9 @@ export const SettableHeaderName = v.pipe(
   v.check((name) => !RESERVED.has(name.toLowerCase()), "is managed by the gateway and cannot be set by a policy"),
   v.transform((name) => name.toLowerCase()),
 );
+
+/** Keep a static credential out of the log stream: the value, and the token after an auth scheme. */
+export function registerCredential(secrets: SecretRegistry, value: string): void {
+  secrets.add(value);
+  secrets.add(value.replace(/^(Bearer|Basic)\s+/i, ""));
+}

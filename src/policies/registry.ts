@@ -6,12 +6,13 @@ import { setHeadersInbound } from "./set-headers-inbound.ts";
 import { mcpCapabilityFilterInbound } from "./mcp-capability-filter-inbound.ts";
 import { removeHeadersInbound } from "./remove-headers-inbound.ts";
 import { setUpstreamApiKeyInbound } from "./set-upstream-api-key-inbound.ts";
+import { mcpOAuthInbound } from "./mcp-oauth-inbound.ts";
 
 // The one table that maps policies.json `policyType` / `handler.export` and routes.oas.json
 // `handler.export` to our built-in implementations.
 
 export const POLICIES: readonly PolicyDefinition[] = [
-  notYetImplemented("mcp-oauth-inbound", "McpOAuthInboundPolicy", "mcp-oauth"),
+  mcpOAuthInbound,
   ...IDP_WRAPPER_POLICIES,
   notYetImplemented("mcp-token-exchange-inbound", "McpTokenExchangeInboundPolicy", "mcp-token-exchange"),
   mcpCapabilityFilterInbound,

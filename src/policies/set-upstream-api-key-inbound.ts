@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { definePolicy } from "./definition.ts";
-import { SettableHeaderName } from "./header-rules.ts";
+import { registerCredential, SettableHeaderName } from "./header-rules.ts";
 
 // Zuplo's `set-upstream-api-key-inbound`: one credential header for an API-key upstream,
 // typically `"value": "Bearer $env(UPSTREAM_API_KEY)"`.
@@ -18,7 +18,7 @@ export const setUpstreamApiKeyInbound = definePolicy({
   create(options, build) {
     const header = options.header;
     // The key is a credential whatever the variable was called: never let it reach the log stream.
-    build.services.secrets.add(options.value.replace(/^(Bearer|Basic)\s+/i, ""));
+    registerCredential(build.services.secrets, options.value);
     return (ctx) => {
       if (options.overwrite || !ctx.upstreamHeaders.has(header)) ctx.upstreamHeaders.set(header, options.value);
       return undefined;

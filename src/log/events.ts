@@ -1,0 +1,108 @@
+import type { RequestContext } from "../gateway/context.ts";
+import type { FailureOrigin } from "../mcp/faults.ts";
+import type { McpCall } from "../mcp/jsonrpc.ts";
+
+// Analytics events (spec §5.1): one JSON log line each on the request's logger, with `event` naming
+// it. Per request: mcp_request_accepted or mcp_request_rejected. Per proxied JSON-RPC POST:
+// capability_invocation_started before the upstream fetch and capability_invocation_completed when the
+// upstream's answer has fully passed through. Field meanings: docs/proxy.md#analytics-events.
+
+export const TRANSPORT = "streamable-http";
+
+/** How the call ended, for dashboards (spec §5.3, defined precisely in docs/proxy.md#outcome). */
+export type Outcome = "success" | "application_error" | "failure" | "denied" | "cancelled" | "partial" | "redirected";
+
+/**
+ * What JSON-RPC answer the client got: "result", "tool_error" (a result with isError: true), "error"
+ * (a JSON-RPC error object, from the upstream or the gateway), "accepted" (202 for a notification or
+ * response), or "none" (no JSON-RPC answer: a redirect, a cut stream, a cancelled call).
+ */
+export type McpStatus = "result" | "tool_error" | "error" | "accepted" | "none";
+
+export interface Completion {
+  readonly outcome: Outcome;
+  readonly mcpStatus: McpStatus;
+  /** Status the gateway answered the client with. */
+  readonly httpStatus: number;
+  readonly upstreamStatus?: number;
+  readonly failureOrigin?: FailureOrigin;
+  readonly reasonCode?: string;
+  readonly jsonRpcErrorCode?: number;
+  /** "json", "sse", "empty" or "other": the shape of the upstream's body. */
+  readonly responseType?: string;
+  /** Events an SSE response carried. */
+  readonly sseEvents?: number;
+  /** The network error behind a failure, for operators (never sent to the client). */
+  readonly upstreamError?: string;
+  /** From sending the request upstream to the end of the upstream's body. */
+  readonly upstreamMs: number;
+}
+
+export interface Rejection {
+  readonly httpStatus: number;
+  readonly reasonCode: string;
+  readonly failureOrigin: FailureOrigin;
+  readonly jsonRpcErrorCode?: number;
+  /** The policy that answered instead of the handler. */
+  readonly rejectedBy?: string;
+}
+
+export type EventContext = Pick<RequestContext, "log" | "fields" | "startedAt" | "request">;
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** ctx.fields without what the request logger already binds (operationId), so no key appears twice. */
+function dimensions(ctx: EventContext): Record<string, unknown> {
+  const { operationId: _bound, ...rest } = ctx.fields;
+  return rest;
+}
+
+export function requestAccepted(ctx: EventContext, call: McpCall): void {
+  if (!ctx.log.enabled("info")) return;
+  ctx.log.info("mcp_request_accepted", `accepted ${call.mcpMethod ?? call.kind}`, {
+    ...dimensions(ctx),
+    httpMethod: ctx.request.method,
+    transport: TRANSPORT,
+    mcpMethod: call.mcpMethod,
+    latencyMs: round(performance.now() - ctx.startedAt),
+  });
+}
+
+export function requestRejected(ctx: EventContext, rejection: Rejection): void {
+  if (!ctx.log.enabled("info")) return;
+  ctx.log.info("mcp_request_rejected", `rejected with ${rejection.httpStatus}: ${rejection.reasonCode}`, {
+    ...dimensions(ctx),
+    httpMethod: ctx.request.method,
+    transport: TRANSPORT,
+    ...rejection,
+    latencyMs: round(performance.now() - ctx.startedAt),
+  });
+}
+
+export function invocationStarted(ctx: EventContext, call: McpCall): void {
+  if (!ctx.log.enabled("info")) return;
+  ctx.log.info("capability_invocation_started", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""}`, {
+    ...dimensions(ctx),
+    mcpMethod: call.mcpMethod,
+    capabilityName: call.capabilityName,
+    clientName: call.clientName,
+    messageKind: call.kind,
+    batchSize: call.batchSize,
+  });
+}
+
+export function invocationCompleted(ctx: EventContext, call: McpCall, completion: Completion): void {
+  if (!ctx.log.enabled("info")) return;
+  const latencyMs = performance.now() - ctx.startedAt;
+  ctx.log.info("capability_invocation_completed", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""} → ${completion.outcome}`, {
+    ...dimensions(ctx),
+    mcpMethod: call.mcpMethod,
+    capabilityName: call.capabilityName,
+    clientName: call.clientName,
+    messageKind: call.kind,
+    ...completion,
+    latencyMs: round(latencyMs),
+    gatewayMs: round(latencyMs - completion.upstreamMs),
+    upstreamMs: round(completion.upstreamMs),
+  });
+}

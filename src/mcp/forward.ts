@@ -1,0 +1,285 @@
+import type { ProxySettings } from "../config/types.ts";
+import { clientResponseHeaders } from "../gateway/upstream-headers.ts";
+import type { Completion } from "../log/events.ts";
+import { probeConnect } from "./connect-probe.ts";
+import { faultEvent, faultResponse, FAULTS, type FaultReason } from "./faults.ts";
+import type { McpCall } from "./jsonrpc.ts";
+import { JsonRpcScanner, type ResponseVerdict } from "./response-scan.ts";
+import { SseScanner } from "./sse-scan.ts";
+
+// One POST to an upstream MCP server and its answer back to the client (Streamable HTTP, 2025-11-25
+// §"Sending Messages to the Server"): the body goes up as the bytes the client sent; a JSON answer
+// comes back whole, an event stream chunk by chunk as it arrives. The answer is classified for
+// analytics on the way through, without being rebuilt.
+
+/** A route's upstream, fixed when the config loads. */
+export interface UpstreamTarget {
+  /** The rewritePattern URL, query included. */
+  readonly url: string;
+  readonly forwardSearch: boolean;
+  readonly followRedirects: boolean;
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca?: string } | undefined;
+  /** Where the connect probe knocks (see connect-probe.ts). */
+  readonly hostname: string;
+  readonly port: number;
+  readonly limits: ProxySettings;
+}
+
+/** One client request, as far as the upstream call needs it. */
+export interface Exchange {
+  readonly call: McpCall;
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly headers: Headers;
+  /** The inbound query string ("" or "?…"). */
+  readonly search: string;
+  /** Aborts when the client goes away. */
+  readonly clientSignal: AbortSignal;
+  readonly requestId: string;
+  /** Called once, when the answer has fully passed through (or failed, or the client left). */
+  readonly complete: (completion: Completion) => void;
+}
+
+/** The upstream refused the gateway's credentials: what a token-exchange response hook needs to retry. */
+export interface UpstreamRefusal {
+  readonly status: 401 | 403;
+  /** The upstream's challenge (RFC 6750 §3), e.g. carrying a new `scope=`; never sent to the client. */
+  readonly wwwAuthenticate: string | undefined;
+}
+
+const refusals = new WeakMap<Response, UpstreamRefusal>();
+
+/**
+ * The refusal behind a handler response, if the upstream answered 401/403. The client sees a 502
+ * JSON-RPC error (its own token was fine; ours was not), so a hook that refreshes the upstream
+ * credential and calls ctx.invokeHandler() again asks here rather than looking at the status.
+ */
+export function upstreamRefusalOf(response: Response): UpstreamRefusal | undefined {
+  return refusals.get(response);
+}
+
+/** A JSON answer up to this size is read whole (cheaper than piping a stream); larger ones stream through. */
+const BUFFERED_JSON_LIMIT = 1024 * 1024;
+
+/** Why the gateway aborted the upstream fetch. */
+type AbortCause = "client_gone" | "upstream_timeout" | "upstream_connect_timeout" | "upstream_sse_idle_timeout";
+
+const expectsAnswer = (call: McpCall) => call.kind === "request" || call.kind === "batch";
+
+/** Outcome of a JSON-RPC answer that reached the client (docs/proxy.md#outcome). */
+function classify(verdict: ResponseVerdict, status: number): Pick<Completion, "outcome" | "mcpStatus" | "failureOrigin" | "jsonRpcErrorCode"> {
+  const mcpStatus = verdict.errors > 0 ? "error" : verdict.toolErrors > 0 ? "tool_error" : "result";
+  const jsonRpcErrorCode = verdict.errorCode;
+  // A JSON-RPC error with a 4xx is the upstream's transport refusing the request (no session, bad
+  // protocol version, wrong Accept): the client's doing. With a 5xx it is the upstream's failure.
+  if (status >= 500) return { outcome: "failure", mcpStatus, failureOrigin: "upstream", jsonRpcErrorCode };
+  if (status >= 400) return { outcome: "failure", mcpStatus, failureOrigin: "client", jsonRpcErrorCode };
+  return { outcome: mcpStatus === "result" ? "success" : "application_error", mcpStatus, jsonRpcErrorCode };
+}
+
+export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): Promise<Response> {
+  const { limits } = target;
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const abort = (cause: AbortCause) => {
+    if (!signal.aborted) controller.abort(cause);
+  };
+  const onClientGone = () => abort("client_gone");
+  ex.clientSignal.addEventListener("abort", onClientGone);
+  const deadline = setTimeout(abort, limits.requestTimeoutMs, "upstream_timeout");
+  let answered = false;
+  const connectCheck = setTimeout(() => {
+    void probeConnect(target.hostname, target.port, limits.connectTimeoutMs).then((result) => {
+      if (result === "timeout" && !answered) abort("upstream_connect_timeout");
+    });
+  }, limits.connectTimeoutMs);
+  let finished = false;
+  const finish = (completion: Completion) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(deadline);
+    clearTimeout(connectCheck);
+    ex.clientSignal.removeEventListener("abort", onClientGone);
+    ex.complete(completion);
+  };
+  const cause = () => (signal.aborted ? (signal.reason as AbortCause) : undefined);
+
+  /** The gateway answers for the upstream: a JSON-RPC error with the request's id. */
+  const fail = (reason: FaultReason, upstreamMs: number, extra: Record<string, unknown> = {}, upstreamError?: string): Response => {
+    const fault = FAULTS[reason];
+    finish({
+      outcome: reason === "upstream_auth_refused" ? "denied" : "failure",
+      mcpStatus: "error",
+      httpStatus: fault.httpStatus,
+      failureOrigin: fault.origin,
+      reasonCode: reason,
+      jsonRpcErrorCode: fault.code,
+      upstreamMs,
+      ...(extra.upstreamStatus !== undefined ? { upstreamStatus: extra.upstreamStatus as number } : {}),
+      ...(upstreamError !== undefined ? { upstreamError } : {}),
+    });
+    return faultResponse(reason, ex.call.id, ex.requestId, extra);
+  };
+  /** The client left: nobody will read this response; the event says so. */
+  const cancelled = (upstreamMs: number, upstreamStatus?: number): Response => {
+    finish({ outcome: "cancelled", mcpStatus: "none", httpStatus: 499, failureOrigin: "client", reasonCode: "client_gone", upstreamMs, ...(upstreamStatus ? { upstreamStatus } : {}) });
+    return new Response(null, { status: 499 });
+  };
+
+  let url = target.url;
+  if (target.forwardSearch && ex.search) url += (url.includes("?") ? "&" : "?") + ex.search.slice(1);
+
+  const sentAt = performance.now();
+  let upstream: Response;
+  try {
+    upstream = await fetch(url, {
+      method: "POST",
+      headers: ex.headers,
+      body: ex.body,
+      redirect: target.followRedirects ? "follow" : "manual",
+      signal,
+      tls: target.tls,
+      // Bun's own socket-idle timer (5 min) would cut long tool calls; the limits above rule instead.
+      timeout: false,
+    });
+  } catch (err) {
+    answered = true;
+    const upstreamMs = performance.now() - sentAt;
+    const why = cause();
+    if (why === "client_gone") return cancelled(upstreamMs);
+    return fail(why ?? "upstream_unreachable", upstreamMs, {}, (err as Error).message);
+  }
+  answered = true;
+  clearTimeout(connectCheck);
+
+  const status = upstream.status;
+  if (status === 401 || status === 403) {
+    void upstream.body?.cancel();
+    const response = fail("upstream_auth_refused", performance.now() - sentAt, { upstreamStatus: status });
+    refusals.set(response, { status, wwwAuthenticate: upstream.headers.get("www-authenticate") ?? undefined });
+    return response;
+  }
+
+  const contentType = upstream.headers.get("content-type") ?? "";
+  if (contentType.startsWith("text/event-stream")) return relay(upstream, "sse");
+  if (contentType.startsWith("application/json")) {
+    const length = upstream.headers.get("content-length");
+    if (length !== null && Number(length) <= BUFFERED_JSON_LIMIT) return buffered(upstream);
+    return relay(upstream, "json");
+  }
+  const upstreamMs = performance.now() - sentAt;
+  if (status >= 300 && status < 400) {
+    // followRedirects false (the default): the client sees the upstream's redirect and Location as is.
+    finish({ outcome: "redirected", mcpStatus: "none", httpStatus: status, upstreamStatus: status, responseType: "other", upstreamMs });
+    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers) });
+  }
+  if (status < 300 && !expectsAnswer(ex.call)) {
+    // A notification or response: 202 Accepted, normally with no body.
+    finish({ outcome: "success", mcpStatus: "accepted", httpStatus: status, upstreamStatus: status, responseType: upstream.body ? "other" : "empty", upstreamMs });
+    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers) });
+  }
+  void upstream.body?.cancel();
+  return fail("upstream_bad_response", upstreamMs, { upstreamStatus: status, upstreamContentType: contentType || undefined });
+
+  async function buffered(response: Response): Promise<Response> {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await response.bytes();
+    } catch (err) {
+      const upstreamMs = performance.now() - sentAt;
+      const why = cause();
+      if (why === "client_gone") return cancelled(upstreamMs, response.status);
+      return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamStatus: response.status }, (err as Error).message);
+    }
+    const upstreamMs = performance.now() - sentAt;
+    const scanner = new JsonRpcScanner(ex.call.mcpMethod === "tools/call" || ex.call.kind === "batch");
+    scanner.feed(bytes);
+    if (scanner.responses === 0) {
+      if (!expectsAnswer(ex.call) && response.status < 300) {
+        finish({ outcome: "success", mcpStatus: "accepted", httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
+        return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers) });
+      }
+      return fail("upstream_bad_response", upstreamMs, { upstreamStatus: response.status, upstreamContentType: contentType });
+    }
+    finish({ ...classify(scanner, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
+    return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers) });
+  }
+
+  /**
+   * Pass a body through chunk by chunk (pull-driven, highWaterMark 0: nothing is read from the upstream
+   * before the client wants it, so backpressure reaches the upstream). An event stream gets the idle
+   * timer, and if it ends or fails before carrying the answer, one last event with a JSON-RPC error.
+   */
+  function relay(response: Response, kind: "sse" | "json"): Response {
+    const watchToolErrors = ex.call.mcpMethod === "tools/call" || ex.call.kind === "batch";
+    const sse = kind === "sse" ? new SseScanner(watchToolErrors) : undefined;
+    const json = kind === "json" ? new JsonRpcScanner(watchToolErrors) : undefined;
+    const status = response.status;
+    const reader = response.body!.getReader();
+    const idle = sse ? setTimeout(abort, limits.sseIdleTimeoutMs, "upstream_sse_idle_timeout") : undefined;
+    const base = { httpStatus: status, upstreamStatus: status, responseType: kind } as const;
+    const verdict = () => (sse ? sse.response : json!.responses > 0 ? json : undefined);
+    const end = (completion: Completion) => {
+      clearTimeout(idle);
+      finish(sse ? { ...completion, sseEvents: sse.events } : completion);
+    };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(out) {
+          let chunk: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            chunk = await reader.read();
+          } catch (err) {
+            const upstreamMs = performance.now() - sentAt;
+            const why = cause();
+            if (why === "client_gone") {
+              end({ ...base, outcome: "cancelled", mcpStatus: "none", failureOrigin: "client", reasonCode: "client_gone", upstreamMs });
+              return;
+            }
+            const reason = why ?? "upstream_unreachable";
+            const answered = verdict();
+            if (answered) {
+              // The answer already went through; the upstream merely failed to close the stream.
+              end({ ...base, ...classify(answered, status), reasonCode: reason, upstreamMs });
+              out.close();
+              return;
+            }
+            const fault = FAULTS[reason];
+            end({ ...base, outcome: "failure", mcpStatus: "error", failureOrigin: fault.origin, reasonCode: reason, jsonRpcErrorCode: fault.code, upstreamMs, upstreamError: (err as Error).message });
+            if (!sse) {
+              out.error(err);
+              return;
+            }
+            out.enqueue(faultEvent(reason, ex.call.id, ex.requestId));
+            out.close();
+            return;
+          }
+          if (chunk.done) {
+            const upstreamMs = performance.now() - sentAt;
+            const answered = verdict();
+            if (answered) end({ ...base, ...classify(answered, status), upstreamMs });
+            else if (sse && expectsAnswer(ex.call)) {
+              out.enqueue(faultEvent("upstream_stream_incomplete", ex.call.id, ex.requestId));
+              const fault = FAULTS.upstream_stream_incomplete;
+              end({ ...base, outcome: "partial", mcpStatus: "error", failureOrigin: fault.origin, reasonCode: "upstream_stream_incomplete", jsonRpcErrorCode: fault.code, upstreamMs });
+            } else if (expectsAnswer(ex.call)) end({ ...base, outcome: "failure", mcpStatus: "none", failureOrigin: "upstream", reasonCode: "upstream_bad_response", upstreamMs });
+            else end({ ...base, outcome: "success", mcpStatus: "accepted", upstreamMs });
+            out.close();
+            return;
+          }
+          idle?.refresh();
+          if (sse) sse.feed(chunk.value);
+          else if (!json!.done) json!.feed(chunk.value);
+          out.enqueue(chunk.value);
+        },
+        cancel() {
+          // The client went away mid-stream: stop the upstream too.
+          abort("client_gone");
+          void reader.cancel().catch(() => undefined);
+          end({ ...base, outcome: "cancelled", mcpStatus: "none", failureOrigin: "client", reasonCode: "client_gone", upstreamMs: performance.now() - sentAt });
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status, headers: clientResponseHeaders(response.headers) });
+  }
+}

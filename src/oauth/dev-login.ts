@@ -1,0 +1,47 @@
+import { isIP } from "node:net";
+import type { OAuthRequest, OAuthServer } from "./context.ts";
+import { NO_STORE } from "./http.ts";
+import { htmlResponse, noticePage } from "./pages.ts";
+import { startSession } from "./session.ts";
+
+// GET {base}/oauth/dev-login (seeds/local-development.mdx): a loopback-only stand-in for the IdP that
+// signs the browser in as a fixed subject. Loopback is judged by the socket's peer address, never by a
+// header a client can write.
+
+export const DEV_LOGIN_SUBJECT = "dev-browser-user";
+
+/** 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6 (what a dual-stack socket reports). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.toLowerCase().replace(/^::ffff:/, "");
+  if (isIP(a) === 4) return a.startsWith("127.");
+  return a === "::1" || a === "0:0:0:0:0:0:0:1";
+}
+
+/** A reverse proxy on the same host connects from loopback for every visitor: its headers give it away. */
+function cameThroughProxy(request: Request): boolean {
+  return ["forwarded", "x-forwarded-for", "x-real-ip"].some((h) => request.headers.has(h));
+}
+
+function refuse(req: OAuthRequest, reason: string, message: string): Response {
+  req.log.warn("mcp_auth_dev_login_refused", message, { reasonCode: reason, clientAddress: req.clientAddress });
+  return htmlResponse(noticePage("Dev login is not available here", message), 403);
+}
+
+export function devLogin(server: OAuthServer, req: OAuthRequest): Response {
+  if (server.loginKind !== "local_dev") {
+    return htmlResponse(noticePage("Not found", "This gateway signs people in through its identity provider, not /oauth/dev-login."), 404);
+  }
+  if (server.mode !== "dev") return refuse(req, "not_dev_mode", "/oauth/dev-login works only under `mcpgw dev`; production gateways sign people in through an identity provider.");
+  if (!isLoopbackAddress(req.clientAddress)) return refuse(req, "not_loopback", "/oauth/dev-login answers only requests that arrive over loopback (127.0.0.1 or ::1).");
+  if (cameThroughProxy(req.request)) return refuse(req, "proxied", "/oauth/dev-login does not answer requests relayed by a proxy, even from loopback.");
+
+  const cookie = startSession(server, req, DEV_LOGIN_SUBJECT, {});
+  req.log.info("mcp_auth_browser_login", `Signed in as ${DEV_LOGIN_SUBJECT} through dev-login.`, { subjectId: DEV_LOGIN_SUBJECT, loginKind: "local_dev" });
+  const requestId = req.url.searchParams.get("request");
+  if (requestId && server.runtime.flows.findRequest(requestId, server.now())) {
+    const next = `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`;
+    return new Response(null, { status: 302, headers: { location: next, "set-cookie": cookie, ...NO_STORE } });
+  }
+  return htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${DEV_LOGIN_SUBJECT}. Return to your MCP client to connect.`), 200, { "set-cookie": cookie });
+}

@@ -1,0 +1,129 @@
+// Server-rendered pages of the browser part of the flow: consent, errors, dev-login. Plain HTML forms that
+// work without JavaScript, inline CSS, no external assets; every interpolated value is escaped.
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+const STYLE = `
+:root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--text:#1c2024;--muted:#5c6570;--line:#e1e4e8;--accent:#2f5bea;--accent-text:#fff;--warn-bg:#fff6e0;--warn-line:#f0c36d}
+@media (prefers-color-scheme:dark){:root{--bg:#15171a;--card:#1e2125;--text:#e8eaed;--muted:#9aa3ad;--line:#30353b;--accent:#6d8cff;--accent-text:#0b0d10;--warn-bg:#2e2616;--warn-line:#8a6d2f}}
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:var(--bg);color:var(--text);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:24px}
+main{width:100%;max-width:460px;background:var(--card);border:1px solid var(--line);border-radius:14px;padding:28px 28px 24px;box-shadow:0 8px 30px rgba(0,0,0,.06)}
+.brand{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);margin:0 0 14px}
+h1{font-size:21px;line-height:1.3;margin:0 0 6px}
+p{margin:0 0 14px}
+.muted{color:var(--muted)}
+dl{margin:18px 0;border-top:1px solid var(--line)}
+dl div{display:flex;gap:12px;padding:10px 0;border-bottom:1px solid var(--line)}
+dt{flex:0 0 120px;color:var(--muted)}
+dd{margin:0;flex:1;min-width:0;overflow-wrap:anywhere}
+code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace}
+.warn{background:var(--warn-bg);border:1px solid var(--warn-line);border-radius:8px;padding:10px 12px;margin:0 0 16px;font-size:14px}
+.actions{display:flex;gap:10px;justify-content:flex-end;margin-top:22px}
+button{font:inherit;font-weight:600;border-radius:8px;padding:9px 18px;cursor:pointer;border:1px solid var(--line);background:transparent;color:var(--text)}
+button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-text)}
+button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.fine{font-size:13px;color:var(--muted);margin:16px 0 0}
+`;
+
+/** Headers for every page: no caching, no framing (clickjacking the Authorize button), no referrer. */
+export const PAGE_HEADERS: Record<string, string> = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "x-frame-options": "DENY",
+  // No form-action: browsers apply it to the redirect that follows the consent POST (to the client).
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on the consent POST.
+  "referrer-policy": "same-origin",
+  "x-content-type-options": "nosniff",
+};
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>
+<p class="brand">MCP Gateway</p>
+${body}
+</main></body></html>`;
+}
+
+export function htmlResponse(html: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(html, { status, headers: { ...PAGE_HEADERS, ...headers } });
+}
+
+export interface ConsentView {
+  readonly clientName: string;
+  /** Where the client's id comes from: a CIMD URL host, or "registered with this gateway". */
+  readonly clientOrigin: string;
+  readonly redirectHost: string;
+  readonly redirectIsLoopback: boolean;
+  readonly routeName: string;
+  readonly operationId: string;
+  readonly routeUrl: string;
+  readonly subject: string;
+  readonly scope: string;
+  readonly formAction: string;
+  readonly requestId: string;
+  readonly csrfToken: string;
+  readonly approvedBefore?: Date;
+  /** A CIMD client redirecting to loopback: any local program can claim its URL (MCP authorization, CIMD security considerations). */
+  readonly loopbackCimd: boolean;
+}
+
+export function consentPage(v: ConsentView): string {
+  const e = escapeHtml;
+  const warnings: string[] = [];
+  if (v.loopbackCimd) {
+    warnings.push(
+      `<p class="warn">This application only redirects to programs on your own computer. Any program can claim to be <strong>${e(v.clientName)}</strong> this way; continue only if you started this sign-in yourself.</p>`,
+    );
+  }
+  const redirect = v.redirectIsLoopback ? `${e(v.redirectHost)} <span class="muted">(a program on this computer)</span>` : `<code>${e(v.redirectHost)}</code>`;
+  return layout(
+    `Authorize ${v.clientName}`,
+    `<h1>Authorize ${e(v.clientName)}?</h1>
+<p class="muted">Signed in as <strong>${e(v.subject)}</strong></p>
+${warnings.join("\n")}
+<p><strong>${e(v.clientName)}</strong> asks to use the MCP server <strong>${e(v.routeName)}</strong> on your behalf.</p>
+<dl>
+<div><dt>Application</dt><dd>${e(v.clientName)}<br><span class="muted">${e(v.clientOrigin)}</span></dd></div>
+<div><dt>Sends you back to</dt><dd>${redirect}</dd></div>
+<div><dt>MCP server</dt><dd>${e(v.routeName)}<br><code>${e(v.routeUrl)}</code> <span class="muted">(${e(v.operationId)})</span></dd></div>
+<div><dt>Access</dt><dd><code>${e(v.scope)}</code>: call the tools of this MCP server</dd></div>
+</dl>
+${v.approvedBefore ? `<p class="fine">You authorized this application for this server before, on ${e(v.approvedBefore.toISOString().slice(0, 10))}.</p>` : ""}
+<form method="post" action="${e(v.formAction)}">
+<input type="hidden" name="request" value="${e(v.requestId)}">
+<input type="hidden" name="csrf_token" value="${e(v.csrfToken)}">
+<div class="actions">
+<button type="submit" name="decision" value="cancel">Cancel</button>
+<button type="submit" name="decision" value="approve" class="primary" autofocus>Authorize</button>
+</div>
+</form>
+<p class="fine">The application gets access to this one MCP server only, with a token that expires unless the application renews it.</p>`,
+  );
+}
+
+export interface ErrorView {
+  readonly title: string;
+  readonly message: string;
+  /** The OAuth error code or gateway reason, shown as developer detail. */
+  readonly code: string;
+  readonly note?: string;
+}
+
+export function errorPage(v: ErrorView): string {
+  return layout(
+    v.title,
+    `<h1>${escapeHtml(v.title)}</h1>
+<p>${escapeHtml(v.message)}</p>
+<p class="fine">Developer details: <code>${escapeHtml(v.code)}</code>.${v.note ? ` ${escapeHtml(v.note)}` : ""}</p>`,
+  );
+}
+
+export function noticePage(title: string, message: string): string {
+  return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
+}

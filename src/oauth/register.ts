@@ -1,0 +1,51 @@
+import { parseClientMetadata } from "./client-metadata.ts";
+import type { OAuthRequest, OAuthServer } from "./context.ts";
+import { hashCredential, mintCredential, randomId } from "./credentials.ts";
+import { InvalidClientMetadata } from "./errors.ts";
+import { NO_STORE, jsonResponse, mediaType, readBoundedText } from "./http.ts";
+import { safeHost } from "./redirect-uri.ts";
+
+// POST {base}/oauth/register: RFC 7591 dynamic client registration (spec §1.6). Metadata is validated
+// strictly (src/oauth/client-metadata.ts); a confidential client gets its secret once, and only its hash
+// is stored. Registrations expire after 90 days (spec §2.4).
+
+export const CLIENT_LIFETIME_MS = 90 * 24 * 60 * 60_000;
+
+export async function register(server: OAuthServer, req: OAuthRequest): Promise<Response> {
+  if (mediaType(req.request) !== "application/json") throw new InvalidClientMetadata("The registration request must be a JSON object (Content-Type: application/json).");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readBoundedText(req.request));
+  } catch (err) {
+    if (err instanceof InvalidClientMetadata) throw err;
+    throw new InvalidClientMetadata(err instanceof SyntaxError ? "The registration request is not valid JSON." : (err as Error).message);
+  }
+  const metadata = parseClientMetadata(raw, { defaultAuthMethod: "client_secret_basic" });
+  const now = server.now();
+  const clientId = randomId("dcr");
+  const secret = metadata.token_endpoint_auth_method === "none" ? undefined : mintCredential("cs");
+  const expiresAt = now + CLIENT_LIFETIME_MS;
+  server.runtime.clients.insert({
+    clientId,
+    secretHash: secret === undefined ? null : hashCredential(secret),
+    metadata: JSON.stringify(metadata),
+    createdAt: now,
+    expiresAt,
+  });
+  req.log.info("mcp_auth_client_registered", `Registered client ${metadata.client_name ?? clientId}.`, {
+    clientId,
+    clientName: metadata.client_name,
+    redirectHosts: [...new Set(metadata.redirect_uris.map(safeHost))],
+    tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+  });
+  return jsonResponse(
+    {
+      client_id: clientId,
+      client_id_issued_at: Math.floor(now / 1000),
+      ...(secret === undefined ? {} : { client_secret: secret, client_secret_expires_at: Math.floor(expiresAt / 1000) }),
+      ...metadata,
+    },
+    201,
+    NO_STORE,
+  );
+}

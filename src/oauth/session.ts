@@ -1,0 +1,35 @@
+import type { BrowserSessionRow } from "../store/oauth-flows.ts";
+import type { OAuthRequest, OAuthServer } from "./context.ts";
+import { hashCredential, mintCredential } from "./credentials.ts";
+import { readCookie } from "./http.ts";
+
+// The browser session between login and consent (spec §1.3: `zuplo_mcp_session`, 8 h). Server-side: the
+// cookie holds a random `sess_` value and the store only its hash, so there is nothing to forge or sign.
+
+/** On https the cookie takes the `__Host-` prefix (MCP security best practices: no subdomain can set it). */
+export function sessionCookieName(origin: string): string {
+  return origin.startsWith("https:") ? "__Host-zuplo_mcp_session" : "zuplo_mcp_session";
+}
+
+export function currentSession(server: OAuthServer, req: OAuthRequest): BrowserSessionRow | undefined {
+  const value = readCookie(req.request, sessionCookieName(req.origin));
+  if (!value || !value.startsWith("sess_")) return undefined;
+  return server.runtime.flows.findSession(hashCredential(value), server.now());
+}
+
+/** Creates a session for `subject`; returns the Set-Cookie header value. */
+export function startSession(server: OAuthServer, req: OAuthRequest, subject: string, claims: Record<string, unknown>): string {
+  const value = mintCredential("sess");
+  const ttlSeconds = server.options.browserLogin.sessionTtlSeconds;
+  const now = server.now();
+  server.runtime.flows.insertSession({
+    sessionHash: hashCredential(value),
+    subject,
+    claims: JSON.stringify(claims),
+    loginKind: server.loginKind,
+    createdAt: now,
+    expiresAt: now + ttlSeconds * 1000,
+  });
+  const secure = req.origin.startsWith("https:") ? "; Secure" : "";
+  return `${sessionCookieName(req.origin)}=${value}; Path=/; Max-Age=${ttlSeconds}; HttpOnly; SameSite=Lax${secure}`;
+}

@@ -1,0 +1,124 @@
+import fs from "node:fs";
+import { join } from "node:path";
+import { serve, type RunningGateway } from "../../src/cli/serve.ts";
+import type { LogLevel } from "../../src/log/logger.ts";
+import { writeProject, type ProjectFiles } from "./project.ts";
+
+// The gateway under test, in process: a temp Zuplo project served by the real serve() (start mode) on
+// an ephemeral loopback port, with the JSON log lines it writes captured so tests can assert on
+// analytics events.
+
+export type LogEntry = Record<string, unknown> & { event?: string; level?: string; msg?: string };
+
+export interface GatewayUnderTest {
+  readonly url: string;
+  readonly projectDir: string;
+  /** Every log line written while this gateway ran, parsed. */
+  readonly logs: LogEntry[];
+  /** Log entries with this `event`. */
+  events(event: string): LogEntry[];
+  /** The first entry (seen or future) matching `pred`. */
+  waitForLog(pred: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions extends ProjectFiles {
+  /** Environment the project's $env(...) references resolve against (not process.env). */
+  env?: Record<string, string>;
+  logLevel?: LogLevel;
+}
+
+// serve() logs through pino's synchronous stdout destination, i.e. fs.writeSync(1, …). While any gateway
+// of this helper runs, those writes are diverted to the running gateways' buffers instead of the test
+// output. (A log-sink option on serve() would make this unnecessary.)
+const capturing = new Set<(line: string) => void>();
+const originalWriteSync = fs.writeSync;
+
+function captureStdout(sink: (line: string) => void): () => void {
+  if (capturing.size === 0) {
+    (fs as { writeSync: unknown }).writeSync = (fd: number, data: unknown, ...rest: unknown[]) => {
+      if (fd === 1 && typeof data === "string") {
+        for (const s of capturing) s(data);
+        return Buffer.byteLength(data);
+      }
+      return (originalWriteSync as (...a: unknown[]) => number)(fd, data, ...rest);
+    };
+  }
+  capturing.add(sink);
+  return () => {
+    capturing.delete(sink);
+    if (capturing.size === 0) (fs as { writeSync: unknown }).writeSync = originalWriteSync;
+  };
+}
+
+export async function startGateway(options: GatewayOptions): Promise<GatewayUnderTest> {
+  const projectDir = writeProject(options);
+  const logs: LogEntry[] = [];
+  const waiters: { pred: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }[] = [];
+  let partial = "";
+  const release = captureStdout((text) => {
+    partial += text;
+    let nl: number;
+    while ((nl = partial.indexOf("\n")) !== -1) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      let entry: LogEntry;
+      try {
+        entry = JSON.parse(line) as LogEntry;
+      } catch {
+        continue;
+      }
+      logs.push(entry);
+      for (const w of [...waiters]) {
+        if (w.pred(entry)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(entry);
+        }
+      }
+    }
+  });
+  let running: RunningGateway;
+  try {
+    running = await serve(
+      { projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
+      "start",
+      options.env ?? {},
+    );
+  } catch (err) {
+    release();
+    throw new Error(`the gateway did not start: ${(err as Error).message}\n${logs.map((l) => JSON.stringify(l)).join("\n")}`);
+  }
+  return {
+    url: running.url,
+    projectDir,
+    logs,
+    events: (event) => logs.filter((l) => l.event === event),
+    waitForLog(pred, timeoutMs = 5_000) {
+      const seen = logs.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching log entry within ${timeoutMs} ms; got:\n${logs.map((l) => JSON.stringify(l)).join("\n")}`)), timeoutMs);
+        waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      });
+    },
+    async stop() {
+      await running.stop();
+      release();
+    },
+  };
+}
+
+/** POST one JSON-RPC message the way an MCP client does (Streamable HTTP headers). */
+export function postRpc(url: string, message: unknown, headers: Record<string, string> = {}, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: typeof message === "string" ? message : JSON.stringify(message),
+    ...init,
+  });
+}
+
+/** A policies.json entry for one of the built-in policies. */
+export function policy(name: string, policyType: string, exportName: string, options: object): object {
+  return { name, policyType, handler: { module: "$import(@zuplo/runtime)", export: exportName, options } };
+}
