@@ -23,7 +23,10 @@ curl -fsS "http://127.0.0.1:$port/__mcpgw/health/ready"; echo
 grep -q '"event":"route_registered"' "$log"
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/mcp/demo-v1" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
 echo "POST /mcp/demo-v1 → $status"
-case "$status" in 200|401) ;; *) echo "unexpected status $status"; cat "$log"; exit 1 ;; esac
+[ "$status" = 401 ] || { echo "expected the OAuth challenge (401), got $status"; cat "$log"; exit 1; }
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/mcp/demo-public-v1" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}')
+echo "POST /mcp/demo-public-v1 → $status"
+[ "$status" = 200 ] || { echo "expected 200 from the public demo route"; cat "$log"; exit 1; }
 sleep 0.5
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 echo "binary: $(du -m "$bin" | cut -f1) MiB, ready in ~$(( (t1 - t0) / 1000000 )) ms (polling granularity 20 ms), idle RSS $(( rss / 1024 )) MiB"

@@ -43,7 +43,7 @@ describe("mcpgw CLI", () => {
   it("validates the example project at the repository root", async () => {
     const r = await runCli(["validate"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/✓ .*valid — 1 route/);
+    expect(r.stdout).toMatch(/✓ .*valid — 2 route/);
   });
 
   it("fails validation of a broken project with file, line and JSON pointer", async () => {
