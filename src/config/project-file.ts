@@ -42,6 +42,12 @@ export const SettingsSchema = v.strictObject({
     }),
     {},
   ),
+  devLogin: v.optional(
+    v.strictObject({
+      users: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._@|:-]{1,128}$/, "must be a plain subject such as alice or alice@example.com")), v.record(v.string(), v.unknown())), {}),
+    }),
+    {},
+  ),
   mtlsCertificates: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/)), MtlsEntry), {}),
 });
 
@@ -89,6 +95,7 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
       trustForwardedHeaders: mcpgw.trustForwardedHeaders,
       ...(mcpgw.publicOrigin ? { publicOrigin: mcpgw.publicOrigin } : {}),
       proxy: mcpgw.proxy,
+      devLogin: { users: mcpgw.devLogin.users },
       mtlsCertificates: mtls,
     },
   };

@@ -9,6 +9,8 @@ export interface GatewaySettings {
   /** Fixed public origin (e.g. https://mcp.example.com); overrides what the request says. */
   readonly publicOrigin?: string;
   readonly proxy: ProxySettings;
+  /** Local identities `/oauth/dev-login` offers (dev mode, loopback only): subject → IdP-style claims. */
+  readonly devLogin: { readonly users: Readonly<Record<string, Record<string, unknown>>> };
   /** mTLS client certificates by id, for McpProxyHandler's `mtlsCertificate`. */
   readonly mtlsCertificates: Readonly<Record<string, MtlsCertificate>>;
 }

@@ -19,6 +19,8 @@ export interface OAuthServer {
   readonly log: Logger;
   readonly mode: "dev" | "start";
   readonly now: () => number;
+  /** Local identities offered by dev-login (mcpgw.devLogin.users): subject → claims. */
+  readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 /** One request to an AS endpoint. */
@@ -52,5 +54,6 @@ export function oauthServerFor(config: GatewayConfig, services: Services): OAuth
     log: services.log,
     mode: services.mode,
     now: services.now,
+    devUsers: config.settings.devLogin.users,
   };
 }

@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { NO_STORE } from "./http.ts";
-import { htmlResponse, noticePage } from "./pages.ts";
+import { devUserPickerPage, htmlResponse, noticePage } from "./pages.ts";
 import { startSession } from "./session.ts";
 
 // GET {base}/oauth/dev-login (seeds/local-development.mdx): a loopback-only stand-in for the IdP that
@@ -36,12 +36,38 @@ export function devLogin(server: OAuthServer, req: OAuthRequest): Response {
   if (!isLoopbackAddress(req.clientAddress)) return refuse(req, "not_loopback", "/oauth/dev-login answers only requests that arrive over loopback (127.0.0.1 or ::1).");
   if (cameThroughProxy(req.request)) return refuse(req, "proxied", "/oauth/dev-login does not answer requests relayed by a proxy, even from loopback.");
 
-  const cookie = startSession(server, req, DEV_LOGIN_SUBJECT, {});
-  req.log.info("mcp_auth_browser_login", `Signed in as ${DEV_LOGIN_SUBJECT} through dev-login.`, { subjectId: DEV_LOGIN_SUBJECT, loginKind: "local_dev" });
   const requestId = req.url.searchParams.get("request");
+  const chosen = chooseDevUser(server, req);
+  if (chosen instanceof Response) return chosen;
+  const { subject, claims } = chosen;
+  const cookie = startSession(server, req, subject, claims);
+  req.log.info("mcp_auth_browser_login", `Signed in as ${subject} through dev-login.`, { subjectId: subject, loginKind: "local_dev" });
   if (requestId && server.runtime.flows.findRequest(requestId, server.now())) {
     const next = `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`;
     return new Response(null, { status: 302, headers: { location: next, "set-cookie": cookie, ...NO_STORE } });
   }
-  return htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${DEV_LOGIN_SUBJECT}. Return to your MCP client to connect.`), 200, { "set-cookie": cookie });
+  return htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${subject}. Return to your MCP client to connect.`), 200, { "set-cookie": cookie });
+}
+
+/**
+ * mcpgw extension: with `mcpgw.devLogin.users` set, dev-login offers those local identities (with their
+ * claims: roles, groups…) so per-person rules such as the capability filter's access control can be tried
+ * without an IdP. Without it, the fixed `dev-browser-user` of Zuplo's docs signs in.
+ */
+function chooseDevUser(server: OAuthServer, req: OAuthRequest): { subject: string; claims: Record<string, unknown> } | Response {
+  const users = server.devUsers;
+  const names = Object.keys(users);
+  if (names.length === 0) return { subject: DEV_LOGIN_SUBJECT, claims: {} };
+  const as = req.url.searchParams.get("as");
+  if (as === null) {
+    const link = (sub: string) => {
+      const u = new URL(req.url);
+      u.searchParams.set("as", sub);
+      return `${u.pathname}${u.search}`;
+    };
+    return htmlResponse(devUserPickerPage(names.map((sub) => ({ sub, href: link(sub), claims: users[sub]! }))));
+  }
+  const claims = users[as];
+  if (!claims) return htmlResponse(noticePage("Unknown dev user", `"${as}" is not one of mcpgw.devLogin.users.`), 400);
+  return { subject: as, claims };
 }

@@ -127,3 +127,11 @@ export function errorPage(v: ErrorView): string {
 export function noticePage(title: string, message: string): string {
   return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
 }
+
+/** The dev-login picker when `mcpgw.devLogin.users` lists several local identities. */
+export function devUserPickerPage(users: readonly { sub: string; href: string; claims: Record<string, unknown> }[]): string {
+  const items = users
+    .map((u) => `<li><a href="${escapeHtml(u.href)}">${escapeHtml(u.sub)}</a> <span class="fine">${escapeHtml(JSON.stringify(u.claims))}</span></li>`)
+    .join("\n");
+  return layout("Dev login", `<h1>Sign in as…</h1>\n<p>Local development identities from <code>mcpgw.devLogin.users</code> in zuplo.jsonc.</p>\n<ul>${items}</ul>`);
+}
