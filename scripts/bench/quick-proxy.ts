@@ -3,10 +3,12 @@
 // through the gateway, 5000 at concurrency 1 and 5000 at concurrency 32. Upstream and gateway are
 // separate processes, so the load generator does not share their thread. Twice through the gateway:
 // with the log at info (the analytics events written, as in production) and at warn (no events).
+// Besides req/s and latency it reports the CPU time the serving process spent per request (from
+// /proc/<pid>/stat), which stays meaningful when other work shares the machine.
 //
 //   bun --no-env-file scripts/bench/quick-proxy.ts [requests=5000]
 
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -42,14 +44,27 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startUpstream(): Promise<string> {
+/** CPU seconds (user + system) a process has used so far, or undefined where /proc is not available. */
+function cpuSeconds(pid: number): number | undefined {
+  const path = `/proc/${pid}/stat`;
+  if (!existsSync(path)) return undefined;
+  const fields = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s (Linux USER_HZ)
+}
+
+interface Server {
+  url: string;
+  pid: number;
+}
+
+async function startUpstream(): Promise<Server> {
   const proc = Bun.spawn([process.execPath, "--no-env-file", import.meta.path, "--upstream"], { stdout: "pipe", stderr: "inherit" });
   children.push(proc);
   const { value } = await proc.stdout.getReader().read();
-  return `http://127.0.0.1:${Number(new TextDecoder().decode(value).trim())}/mcp`;
+  return { url: `http://127.0.0.1:${Number(new TextDecoder().decode(value).trim())}/mcp`, pid: proc.pid };
 }
 
-async function startGateway(upstreamUrl: string, logLevel: "info" | "warn"): Promise<string> {
+async function startGateway(upstreamUrl: string, logLevel: "info" | "warn"): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "mcpgw-bench-"));
   mkdirSync(join(dir, "config"));
   writeFileSync(join(dir, "zuplo.jsonc"), JSON.stringify({ version: 1, compatibilityDate: "2026-03-01" }));
@@ -79,7 +94,7 @@ async function startGateway(upstreamUrl: string, logLevel: "info" | "warn"): Pro
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`${url}/__mcpgw/health/ready`)).ok) return `${url}/mcp/bench`;
+      if ((await fetch(`${url}/__mcpgw/health/ready`)).ok) return { url: `${url}/mcp/bench`, pid: proc.pid };
     } catch {
       // not listening yet
     }
@@ -87,6 +102,8 @@ async function startGateway(upstreamUrl: string, logLevel: "info" | "warn"): Pro
   }
   throw new Error("the gateway did not become ready");
 }
+
+const loadAverage = () => (existsSync("/proc/loadavg") ? readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") : "n/a");
 
 const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
@@ -113,30 +130,39 @@ interface Row {
   reqPerSec: number;
   p50: number;
   p99: number;
+  /** CPU µs per request of the process serving `target` (the gateway, or the upstream for direct). */
+  cpuUs: number | undefined;
 }
 
-async function measure(target: string, url: string): Promise<Row[]> {
-  await load(url, 500, 8);
+async function measure(target: string, server: Server): Promise<Row[]> {
+  await load(server.url, 500, 8);
   const rows: Row[] = [];
   for (const concurrency of CONCURRENCY) {
+    const cpuBefore = cpuSeconds(server.pid);
     const started = performance.now();
-    const latencies = await load(url, REQUESTS, concurrency);
+    const latencies = await load(server.url, REQUESTS, concurrency);
     const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = cpuSeconds(server.pid);
+    const cpuUs = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / REQUESTS;
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-    rows.push({ target, concurrency, reqPerSec: Math.round(REQUESTS / seconds), p50: at(0.5), p99: at(0.99) });
+    rows.push({ target, concurrency, reqPerSec: Math.round(REQUESTS / seconds), p50: at(0.5), p99: at(0.99), cpuUs });
   }
   return rows;
 }
 
 try {
   const upstream = await startUpstream();
-  const viaInfo = await startGateway(upstream, "info");
-  const viaWarn = await startGateway(upstream, "warn");
+  const viaInfo = await startGateway(upstream.url, "info");
+  const viaWarn = await startGateway(upstream.url, "warn");
   const rows = [...(await measure("direct", upstream)), ...(await measure("gateway, log info (events on)", viaInfo)), ...(await measure("gateway, log warn (events off)", viaWarn))];
   console.log(`mcpgw quick proxy bench — Bun ${Bun.version}, ${REQUESTS} requests per row, ${REQUEST.length} B request, ${ANSWER.length} B answer`);
-  console.log(`${"target".padEnd(32)}${"conc".padStart(5)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}`);
-  for (const r of rows) console.log(`${r.target.padEnd(32)}${String(r.concurrency).padStart(5)}${String(r.reqPerSec).padStart(9)}${r.p50.toFixed(3).padStart(9)}${r.p99.toFixed(3).padStart(9)}`);
+  console.log(`load average ${loadAverage()} on ${navigator.hardwareConcurrency} CPUs (other work on the machine skews req/s and latency more than CPU µs/req)`);
+  console.log(`${"target".padEnd(32)}${"conc".padStart(5)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"CPU µs/req".padStart(12)}`);
+  for (const r of rows) {
+    const cpu = r.cpuUs === undefined ? "n/a" : r.cpuUs.toFixed(0);
+    console.log(`${r.target.padEnd(32)}${String(r.concurrency).padStart(5)}${String(r.reqPerSec).padStart(9)}${r.p50.toFixed(3).padStart(9)}${r.p99.toFixed(3).padStart(9)}${cpu.padStart(12)}`);
+  }
 } finally {
   cleanup();
 }

@@ -25,6 +25,8 @@ export interface Completion {
   /** Status the gateway answered the client with. */
   readonly httpStatus: number;
   readonly upstreamStatus?: number;
+  /** The upstream's Content-Type when it was not one MCP allows. */
+  readonly upstreamContentType?: string;
   readonly failureOrigin?: FailureOrigin;
   readonly reasonCode?: string;
   readonly jsonRpcErrorCode?: number;

@@ -52,9 +52,9 @@ export function faultResponse(reason: FaultReason, id: JsonRpcId, requestId: str
  * A gateway fault as one SSE `message` event, for when the upstream's 200 event stream is already on
  * its way to the client and the status can no longer change: the client still gets an answer to its id.
  */
-export function faultEvent(reason: FaultReason, id: JsonRpcId, requestId: string, extra?: Record<string, unknown>): Uint8Array {
+export function faultEvent(reason: FaultReason, id: JsonRpcId, requestId: string): Uint8Array {
   const fault = FAULTS[reason];
-  return encoder.encode(`event: message\ndata: ${errorResponseText(id, fault.code, fault.message, faultData(reason, requestId, extra))}\n\n`);
+  return encoder.encode(`event: message\ndata: ${errorResponseText(id, fault.code, fault.message, faultData(reason, requestId, undefined))}\n\n`);
 }
 
 /**

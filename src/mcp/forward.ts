@@ -4,7 +4,7 @@ import type { Completion } from "../log/events.ts";
 import { probeConnect } from "./connect-probe.ts";
 import { faultEvent, faultResponse, FAULTS, type FaultReason } from "./faults.ts";
 import type { McpCall } from "./jsonrpc.ts";
-import { JsonRpcScanner, type ResponseVerdict } from "./response-scan.ts";
+import { JsonRpcScanner, parsedVerdict, type ResponseVerdict } from "./response-scan.ts";
 import { SseScanner } from "./sse-scan.ts";
 
 // One POST to an upstream MCP server and its answer back to the client (Streamable HTTP, 2025-11-25
@@ -65,6 +65,17 @@ type AbortCause = "client_gone" | "upstream_timeout" | "upstream_connect_timeout
 
 const expectsAnswer = (call: McpCall) => call.kind === "request" || call.kind === "batch";
 
+/** The client left before the answer was complete. */
+const CANCELLED = { outcome: "cancelled", mcpStatus: "none", failureOrigin: "client", reasonCode: "client_gone" } as const;
+
+/** What the gateway knows about the upstream's side of a failure; status and type also go to the client. */
+interface FailureDetails {
+  readonly upstreamStatus?: number;
+  readonly upstreamContentType?: string;
+  /** The network error, for the log only: it may name internal hosts. */
+  readonly upstreamError?: string;
+}
+
 /** Outcome of a JSON-RPC answer that reached the client (docs/proxy.md#outcome). */
 function classify(verdict: ResponseVerdict, status: number): Pick<Completion, "outcome" | "mcpStatus" | "failureOrigin" | "jsonRpcErrorCode"> {
   const mcpStatus = verdict.errors > 0 ? "error" : verdict.toolErrors > 0 ? "tool_error" : "result";
@@ -84,7 +95,8 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     if (!signal.aborted) controller.abort(cause);
   };
   const onClientGone = () => abort("client_gone");
-  ex.clientSignal.addEventListener("abort", onClientGone);
+  if (ex.clientSignal.aborted) abort("client_gone");
+  else ex.clientSignal.addEventListener("abort", onClientGone);
   const deadline = setTimeout(abort, limits.requestTimeoutMs, "upstream_timeout");
   let answered = false;
   const connectCheck = setTimeout(() => {
@@ -104,8 +116,9 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   const cause = () => (signal.aborted ? (signal.reason as AbortCause) : undefined);
 
   /** The gateway answers for the upstream: a JSON-RPC error with the request's id. */
-  const fail = (reason: FaultReason, upstreamMs: number, extra: Record<string, unknown> = {}, upstreamError?: string): Response => {
+  const fail = (reason: FaultReason, upstreamMs: number, details: FailureDetails = {}): Response => {
     const fault = FAULTS[reason];
+    const { upstreamError, ...forClient } = details;
     finish({
       outcome: reason === "upstream_auth_refused" ? "denied" : "failure",
       mcpStatus: "error",
@@ -114,14 +127,13 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       reasonCode: reason,
       jsonRpcErrorCode: fault.code,
       upstreamMs,
-      ...(extra.upstreamStatus !== undefined ? { upstreamStatus: extra.upstreamStatus as number } : {}),
-      ...(upstreamError !== undefined ? { upstreamError } : {}),
+      ...details,
     });
-    return faultResponse(reason, ex.call.id, ex.requestId, extra);
+    return faultResponse(reason, ex.call.id, ex.requestId, forClient);
   };
-  /** The client left: nobody will read this response; the event says so. */
+  /** The client left: nobody will read this response; the event says so (499, as nginx logs it). */
   const cancelled = (upstreamMs: number, upstreamStatus?: number): Response => {
-    finish({ outcome: "cancelled", mcpStatus: "none", httpStatus: 499, failureOrigin: "client", reasonCode: "client_gone", upstreamMs, ...(upstreamStatus ? { upstreamStatus } : {}) });
+    finish({ ...CANCELLED, httpStatus: 499, upstreamMs, ...(upstreamStatus ? { upstreamStatus } : {}) });
     return new Response(null, { status: 499 });
   };
 
@@ -146,7 +158,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     const upstreamMs = performance.now() - sentAt;
     const why = cause();
     if (why === "client_gone") return cancelled(upstreamMs);
-    return fail(why ?? "upstream_unreachable", upstreamMs, {}, (err as Error).message);
+    return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamError: (err as Error).message });
   }
   answered = true;
   clearTimeout(connectCheck);
@@ -178,7 +190,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers) });
   }
   void upstream.body?.cancel();
-  return fail("upstream_bad_response", upstreamMs, { upstreamStatus: status, upstreamContentType: contentType || undefined });
+  return fail("upstream_bad_response", upstreamMs, contentType ? { upstreamStatus: status, upstreamContentType: contentType } : { upstreamStatus: status });
 
   async function buffered(response: Response): Promise<Response> {
     let bytes: Uint8Array<ArrayBuffer>;
@@ -188,19 +200,21 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       const upstreamMs = performance.now() - sentAt;
       const why = cause();
       if (why === "client_gone") return cancelled(upstreamMs, response.status);
-      return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamStatus: response.status }, (err as Error).message);
+      return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamStatus: response.status, upstreamError: (err as Error).message });
     }
     const upstreamMs = performance.now() - sentAt;
-    const scanner = new JsonRpcScanner(ex.call.mcpMethod === "tools/call" || ex.call.kind === "batch");
+    const watchToolErrors = ex.call.mcpMethod === "tools/call" || ex.call.kind === "batch";
+    const scanner = new JsonRpcScanner(watchToolErrors);
     scanner.feed(bytes);
-    if (scanner.responses === 0) {
+    const verdict = scanner.responses > 0 ? scanner : parsedVerdict(bytes, watchToolErrors);
+    if (verdict.responses === 0) {
       if (!expectsAnswer(ex.call) && response.status < 300) {
         finish({ outcome: "success", mcpStatus: "accepted", httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
         return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers) });
       }
       return fail("upstream_bad_response", upstreamMs, { upstreamStatus: response.status, upstreamContentType: contentType });
     }
-    finish({ ...classify(scanner, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
+    finish({ ...classify(verdict, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
     return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers) });
   }
 
@@ -232,31 +246,35 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
             const upstreamMs = performance.now() - sentAt;
             const why = cause();
             if (why === "client_gone") {
-              end({ ...base, outcome: "cancelled", mcpStatus: "none", failureOrigin: "client", reasonCode: "client_gone", upstreamMs });
+              end({ ...base, ...CANCELLED, upstreamMs });
               return;
             }
             const reason = why ?? "upstream_unreachable";
-            const answered = verdict();
-            if (answered) {
+            // Only a whole SSE event is a delivered answer; a JSON body is complete only at its end.
+            const delivered = sse?.response;
+            if (delivered) {
               // The answer already went through; the upstream merely failed to close the stream.
-              end({ ...base, ...classify(answered, status), reasonCode: reason, upstreamMs });
+              end({ ...base, ...classify(delivered, status), reasonCode: reason, upstreamMs });
               out.close();
               return;
             }
             const fault = FAULTS[reason];
-            end({ ...base, outcome: "failure", mcpStatus: "error", failureOrigin: fault.origin, reasonCode: reason, jsonRpcErrorCode: fault.code, upstreamMs, upstreamError: (err as Error).message });
+            const failure = { ...base, outcome: "failure", failureOrigin: fault.origin, reasonCode: reason, upstreamMs, upstreamError: (err as Error).message } as const;
             if (!sse) {
+              // A JSON body cannot take an error after its first bytes: the client sees it cut short.
+              end({ ...failure, mcpStatus: "none" });
               out.error(err);
               return;
             }
+            end({ ...failure, mcpStatus: "error", jsonRpcErrorCode: fault.code });
             out.enqueue(faultEvent(reason, ex.call.id, ex.requestId));
             out.close();
             return;
           }
           if (chunk.done) {
             const upstreamMs = performance.now() - sentAt;
-            const answered = verdict();
-            if (answered) end({ ...base, ...classify(answered, status), upstreamMs });
+            const delivered = verdict();
+            if (delivered) end({ ...base, ...classify(delivered, status), upstreamMs });
             else if (sse && expectsAnswer(ex.call)) {
               out.enqueue(faultEvent("upstream_stream_incomplete", ex.call.id, ex.requestId));
               const fault = FAULTS.upstream_stream_incomplete;
@@ -275,7 +293,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
           // The client went away mid-stream: stop the upstream too.
           abort("client_gone");
           void reader.cancel().catch(() => undefined);
-          end({ ...base, outcome: "cancelled", mcpStatus: "none", failureOrigin: "client", reasonCode: "client_gone", upstreamMs: performance.now() - sentAt });
+          end({ ...base, ...CANCELLED, upstreamMs: performance.now() - sentAt });
         },
       },
       { highWaterMark: 0 },

@@ -3,7 +3,10 @@
 // top-level "result" or "error" member, error.code, and a tools/call result's isError. It is fed chunk
 // by chunk, so the same code serves a buffered JSON body, a streamed one and the data lines of SSE
 // events. Bytes inside strings are skipped with indexOf (native memchr), so long tool output costs
-// almost nothing; and once the verdict cannot change the scanner stops reading.
+// almost nothing; and once the verdict cannot change the scanner stops reading. A key spelled with
+// escapes ("res\u0075lt") is not recognised; no serializer writes these keys so, and where the verdict
+// decides the client's answer (a whole JSON body that seems not to be a response), parsedVerdict
+// gives a second opinion.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -61,6 +64,36 @@ export interface ResponseVerdict {
   readonly toolErrors: number;
   /** The first error.code seen. */
   readonly errorCode: number | undefined;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The verdict from JSON.parse: the slow path, for a whole body in which the scan found no response,
+ * before the gateway declares it not MCP.
+ */
+export function parsedVerdict(body: Uint8Array, watchToolErrors: boolean): ResponseVerdict {
+  const verdict = { responses: 0, errors: 0, toolErrors: 0, errorCode: undefined as number | undefined };
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    return verdict;
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  for (const message of Array.isArray(value) ? value : [value]) {
+    if (!isObject(message)) continue;
+    if ("result" in message) {
+      verdict.responses++;
+      if (watchToolErrors && isObject(message.result) && message.result.isError === true) verdict.toolErrors++;
+    } else if (isObject(message.error)) {
+      verdict.responses++;
+      verdict.errors++;
+      const code = message.error.code;
+      if (verdict.errorCode === undefined && typeof code === "number" && Number.isInteger(code)) verdict.errorCode = code;
+    }
+  }
+  return verdict;
 }
 
 const isDelimiter = (c: number) => c === COMMA || c === RBRACE || c === RBRACKET || c === SPACE || c === TAB || c === LF || c === CR;

@@ -23,7 +23,7 @@ function proxyRoute(operationId: string, options: Record<string, unknown>): Reco
   };
 }
 
-const FAULT_PATHS = ["html-500", "hang", "held-sse", "sse-stall", "sse-truncated", "redirect", "huge", "refuse", "forbidden", "not-jsonrpc", "json-error", "tool-error", "echo", "accepted"];
+const FAULT_PATHS = ["html-500", "hang", "held-sse", "sse-stall", "sse-trickle", "sse-truncated", "redirect", "huge", "refuse", "forbidden", "not-jsonrpc", "json-error", "tool-error", "echo", "accepted"];
 
 beforeAll(async () => {
   faulty = startFaultyUpstream();
@@ -39,6 +39,7 @@ beforeAll(async () => {
       "/f/echo-no-search": proxyRoute("echo-no-search", { rewritePattern: `${faulty.origin}/echo?fixed=1`, forwardSearch: false }),
       "/f/echo-env": proxyRoute("echo-env", { rewritePattern: "${env.ECHO_URL}" }),
       "/f/reset": proxyRoute("reset", { rewritePattern: resetting.url }),
+      "/f/cut": proxyRoute("cut", { rewritePattern: resetting.cutUrl }),
       "/f/blackhole": proxyRoute("blackhole", { rewritePattern: blackhole.url }),
       "/f/refused": proxyRoute("refused", { rewritePattern: "http://127.0.0.1:1/mcp" }),
     }),
@@ -93,6 +94,13 @@ describe("upstream faults become JSON-RPC errors", () => {
 
   it("an upstream that resets the connection → 502 upstream_unreachable", async () => {
     await expectRpcError(await postRpc(`${gateway.url}/f/reset`, call(7)), 502, -32081, 7);
+  });
+
+  it("a large JSON answer cut off mid-body reaches the client cut off too (it cannot take an error any more)", async () => {
+    const res = await postRpc(`${gateway.url}/f/cut`, call("cut"));
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    expect(await completion("cut")).toMatchObject({ outcome: "failure", mcpStatus: "none", reasonCode: "upstream_unreachable", responseType: "json" });
   });
 
   it("a host that never completes the TCP handshake → 504 upstream_connect_timeout (-32082) after connectTimeoutMs", async () => {
@@ -242,6 +250,13 @@ describe("streaming and disconnects", () => {
     }
     expect(text).toContain('"id":"stream","result"');
     expect(await completion("held-sse")).toMatchObject({ outcome: "success", mcpStatus: "result", sseEvents: 2 });
+  });
+
+  it("a slow stream that keeps sending is not idle: each event resets the idle timer", async () => {
+    const messages = await sseMessages(await postRpc(`${gateway.url}/f/sse-trickle`, call("steady")));
+    expect(messages).toHaveLength(6);
+    expect(messages[5]).toEqual({ jsonrpc: "2.0", id: "steady", result: { content: [] } });
+    expect(await completion("sse-trickle")).toMatchObject({ outcome: "success", sseEvents: 6 });
   });
 
   it("a client that hangs up before the answer cancels the upstream request", async () => {

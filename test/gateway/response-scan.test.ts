@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { JsonRpcScanner, type ResponseVerdict } from "../../src/mcp/response-scan.ts";
+import { JsonRpcScanner, parsedVerdict, type ResponseVerdict } from "../../src/mcp/response-scan.ts";
 import { SseScanner } from "../../src/mcp/sse-scan.ts";
 
 // The proxy classifies upstream answers by scanning their bytes instead of parsing them. These tests
@@ -73,6 +73,14 @@ describe("JSON-RPC response scanner", () => {
     expect(verdictOf('{"jsonrpc":"2.0","method":"notifications/message","params":{"error":{"code":1}}}').responses).toBe(0);
     expect(verdictOf("<html><body>500</body></html>").responses).toBe(0);
     expect(verdictOf('{"error":"invalid_token"}').responses).toBe(0);
+  });
+
+  it("misses a key spelled with escapes, which the JSON.parse second opinion catches", () => {
+    const text = '{"jsonrpc":"2.0","id":1,"res\\u0075lt":{"isError":true}}';
+    expect(JSON.parse(text)).toHaveProperty("result");
+    expect(verdictOf(text).responses).toBe(0);
+    expect(parsedVerdict(encode(text), true)).toEqual({ responses: 1, errors: 0, toolErrors: 1, errorCode: undefined });
+    expect(parsedVerdict(encode("<html>"), true).responses).toBe(0);
   });
 
   it("survives escapes split across chunks", () => {

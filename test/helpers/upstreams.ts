@@ -143,6 +143,21 @@ export function startFaultyUpstream(): FaultyUpstream {
             }),
             { headers: sseHeaders },
           );
+        case "/sse-trickle":
+          // Five progress events 150 ms apart, then the answer: slow, but never silent for long.
+          return new Response(
+            new ReadableStream<Uint8Array>({
+              async start(controller) {
+                for (let n = 1; n <= 5; n++) {
+                  controller.enqueue(sseEvent(JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: n } })));
+                  await Bun.sleep(150);
+                }
+                controller.enqueue(sseEvent(rpcResult(id, { content: [] })));
+                controller.close();
+              },
+            }),
+            { headers: sseHeaders },
+          );
         case "/sse-truncated":
           return new Response(sseEvent(JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } })), { headers: sseHeaders });
         case "/redirect":
@@ -194,18 +209,27 @@ export function startFaultyUpstream(): FaultyUpstream {
   };
 }
 
-/** A TCP listener that reads the request and then resets the connection without answering. */
-export function startResettingUpstream(): { url: string; stop(): void } {
+/**
+ * A raw TCP upstream that breaks HTTP: on `/mcp` it resets the connection without answering; on `/cut`
+ * it promises a 2 MB JSON body, sends half of it, and resets.
+ */
+export function startResettingUpstream(): { url: string; cutUrl: string; stop(): void } {
   const listener = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
-      data(socket) {
+      data(socket, data) {
+        if (new TextDecoder().decode(data).startsWith("POST /cut")) {
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2000000\r\n\r\n{"result":{"content":[{"type":"text","text":"${"x".repeat(1_000_000)}`);
+          socket.flush();
+          setTimeout(() => socket.terminate(), 50);
+          return;
+        }
         socket.terminate();
       },
     },
   });
-  return { url: `http://127.0.0.1:${listener.port}/mcp`, stop: () => listener.stop(true) };
+  return { url: `http://127.0.0.1:${listener.port}/mcp`, cutUrl: `http://127.0.0.1:${listener.port}/cut`, stop: () => listener.stop(true) };
 }
 
 /**
