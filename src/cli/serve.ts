@@ -6,7 +6,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import { DEMO_UPSTREAM, startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { buildApp, buildUnconfiguredApp, HEALTH_READY, type GatewayApp, type Readiness } from "../gateway/app.ts";
 import type { Services } from "../gateway/context.ts";
-import { createLogger, errorFields, type Logger } from "../log/logger.ts";
+import { createLogger, errorFields, type LineSink, type Logger } from "../log/logger.ts";
 import { openStore, StoreError, type Store } from "../store/database.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
@@ -36,8 +36,13 @@ function describeTarget(rewritePattern: string, demo: DemoUpstream | undefined):
  * SIGTERM/SIGINT. A config that fails validation on reload is logged and the previous one keeps serving;
  * in-flight requests finish on the config they started with (each request captures the app it began on).
  */
-export async function serve(settings: ServeSettings, mode: "dev" | "start", env: Record<string, string | undefined> = process.env): Promise<RunningGateway> {
-  const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
+export interface ServeOptions {
+  /** Where log lines go instead of stdout (tests, embedding). */
+  sink?: LineSink;
+}
+
+export async function serve(settings: ServeSettings, mode: "dev" | "start", env: Record<string, string | undefined> = process.env, options: ServeOptions = {}): Promise<RunningGateway> {
+  const log = createLogger({ level: settings.logLevel, format: settings.logFormat, ...(options.sink ? { sink: options.sink } : {}) });
   const projectDir = resolve(settings.projectDir);
   const dataDir = resolve(settings.dataDir ?? (mode === "start" && env.STATE_DIRECTORY ? env.STATE_DIRECTORY : join(projectDir, ".mcpgw")));
 

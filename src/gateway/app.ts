@@ -4,6 +4,7 @@ import type { Services } from "./context.ts";
 import { compileRoute, instantiatePolicies } from "./pipeline.ts";
 import { problemResponse } from "./problem.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
+import { methodNotAllowed, mcpProxyHandler } from "./mcp-proxy-handler.ts";
 
 export interface Bindings {
   clientAddress: string | undefined;
@@ -50,11 +51,13 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
     for (const m of route.methods) methods.set(m, run);
     byPath.set(route.path, methods);
   }
+  const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === mcpProxyHandler.exportName).map((r) => r.path));
   for (const [path, methods] of byPath) {
     const allow = [...methods.keys()].join(", ");
     app.all(path, (c) => {
       const run = methods.get(c.req.method);
-      if (!run) return problemResponse(405, `${c.req.method} is not allowed on ${path}.`, {}, { allow });
+      // An MCP path answers every undeclared method (DELETE on a "get,post" route…) with the seed's 405.
+      if (!run) return mcpPaths.has(path) ? methodNotAllowed() : problemResponse(405, `${c.req.method} is not allowed on ${path}.`, {}, { allow });
       return run(c.req.raw, new URL(c.req.url), c.env?.clientAddress);
     });
   }

@@ -44,7 +44,8 @@ export const GET_NOT_ALLOWED_DETAIL =
 // The seed's exact body: no title, no extra members.
 const METHOD_NOT_ALLOWED_BODY = JSON.stringify({ type: "https://httpproblems.com/http-status/405", status: 405, detail: GET_NOT_ALLOWED_DETAIL });
 
-function methodNotAllowed(): Response {
+/** The seed's 405 for MCP routes; also used by the router for methods a route does not declare. */
+export function methodNotAllowed(): Response {
   return new Response(METHOD_NOT_ALLOWED_BODY, { status: 405, headers: { allow: "POST", "content-type": "application/problem+json" } });
 }
 

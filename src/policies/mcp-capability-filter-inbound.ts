@@ -3,6 +3,7 @@ import type { RequestContext } from "../gateway/context.ts";
 import { checkRequest, compileCapabilityFilter, filterResponse, filterResponseBody, listRequestIds, type Caller, type CompiledFilter, type JsonRpcId } from "../mcp/capability-filter.ts";
 import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import { rewriteSseStream } from "../mcp/capability-filter-stream.ts";
+import { requestRejected } from "../log/events.ts";
 
 // mcp-capability-filter-inbound (seeds/capability-filtering.mdx, spec §4): hidden invocations are refused
 // before the upstream is contacted; list responses are filtered and projected on the way back, in JSON
@@ -61,12 +62,7 @@ export const mcpCapabilityFilterInbound = definePolicy({
       const caller = callerOf(ctx);
       const blocked = checkRequest(filter, body.json, caller);
       if (blocked) {
-        ctx.log.info("mcp_request_rejected", "A hidden capability was invoked; answered MethodNotFound without contacting the upstream.", {
-          ...ctx.fields,
-          reasonCode: "capability_hidden",
-          outcome: "denied",
-          failureOrigin: "client",
-        });
+        requestRejected(ctx, { httpStatus: 200, reasonCode: "capability_hidden", failureOrigin: "client", jsonRpcErrorCode: blocked.error.code, rejectedBy: "mcp-capability-filter-inbound" });
         return Response.json(blocked, { status: 200 });
       }
       const ids = listRequestIds(body.json);

@@ -163,6 +163,13 @@ describe("McpProxyHandler method and header rules", () => {
     expect(upstreams.get("stateless-json")!.received.length).toBe(before);
   });
 
+  it("answers DELETE with the same 405 on a get,post route that does not declare it", async () => {
+    const res = await fetch(url(), { method: "DELETE", headers: { "mcp-session-id": "abc" } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+    expect(await res.json()).toEqual(EXPECTED_405);
+  });
+
   it("passes the body through byte for byte", async () => {
     const raw = '{ "jsonrpc" : "2.0", "id" : "keep-me",   "method" : "tools/list" }';
     const res = await postRpc(url(), raw);

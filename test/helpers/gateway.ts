@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import { join } from "node:path";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
 import type { LogLevel } from "../../src/log/logger.ts";
@@ -28,46 +27,13 @@ export interface GatewayOptions extends ProjectFiles {
   logLevel?: LogLevel;
 }
 
-// serve() logs through pino's synchronous stdout destination, i.e. fs.writeSync(1, …). While any gateway
-// of this helper runs, those writes are diverted to the running gateways' buffers instead of the test
-// output. (A log-sink option on serve() would make this unnecessary.)
-const capturing = new Set<(line: string) => void>();
-const originalWriteSync = fs.writeSync;
-
-function captureStdout(sink: (line: string) => void): () => void {
-  if (capturing.size === 0) {
-    (fs as { writeSync: unknown }).writeSync = (fd: number, data: unknown, ...rest: unknown[]) => {
-      if (fd === 1 && typeof data === "string") {
-        for (const s of capturing) s(data);
-        return Buffer.byteLength(data);
-      }
-      return (originalWriteSync as (...a: unknown[]) => number)(fd, data, ...rest);
-    };
-  }
-  capturing.add(sink);
-  return () => {
-    capturing.delete(sink);
-    if (capturing.size === 0) (fs as { writeSync: unknown }).writeSync = originalWriteSync;
-  };
-}
-
 export async function startGateway(options: GatewayOptions): Promise<GatewayUnderTest> {
   const projectDir = writeProject(options);
   const logs: LogEntry[] = [];
   const waiters: { pred: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }[] = [];
-  let partial = "";
-  const release = captureStdout((text) => {
-    partial += text;
-    let nl: number;
-    while ((nl = partial.indexOf("\n")) !== -1) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      let entry: LogEntry;
-      try {
-        entry = JSON.parse(line) as LogEntry;
-      } catch {
-        continue;
-      }
+  const sink = {
+    write(line: string) {
+      const entry = JSON.parse(line) as LogEntry;
       logs.push(entry);
       for (const w of [...waiters]) {
         if (w.pred(entry)) {
@@ -75,17 +41,17 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayUnde
           w.resolve(entry);
         }
       }
-    }
-  });
+    },
+  };
   let running: RunningGateway;
   try {
     running = await serve(
       { projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
       "start",
       options.env ?? {},
+      { sink },
     );
   } catch (err) {
-    release();
     throw new Error(`the gateway did not start: ${(err as Error).message}\n${logs.map((l) => JSON.stringify(l)).join("\n")}`);
   }
   return {
@@ -103,7 +69,6 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayUnde
     },
     async stop() {
       await running.stop();
-      release();
     },
   };
 }
