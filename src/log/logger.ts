@@ -59,8 +59,17 @@ function stdoutSink(format: LogFormat): LineSink {
     const color = Boolean(process.stdout.isTTY);
     return { write: (line) => process.stdout.write(prettyLine(line, color)) };
   }
-  // Synchronous writes: a crash or kill must not lose the lines that explain it.
-  const dest = pino.destination({ dest: 1, sync: true });
+  // Asynchronous, coalescing writes: under load many lines share one write(2) instead of one each (the
+  // hot path logs ~3 analytics events per request). What is buffered is flushed on exit; a SIGKILL can
+  // lose at most the lines of the last few milliseconds, never the store's data.
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  process.once("exit", () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout already closed: nothing left to save.
+    }
+  });
   return { write: (line) => dest.write(line) };
 }
 

@@ -9,8 +9,16 @@ export const REDACTED = "[redacted]";
 const SECRET_KEY =
   /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd|secret|client_?secret|access_?token|refresh_?token|id_?token|token|authorization_?code|code_?verifier|api_?key|x-api-key|private_?key|assertion|client_assertion|cookies?)$/i;
 
+const secretKeyCache = new Map<string, boolean>();
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  let secret = secretKeyCache.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    // Field names come from code, not from requests, so the cache stays small; the bound is a guard.
+    if (secretKeyCache.size < 10_000) secretKeyCache.set(key, secret);
+  }
+  return secret;
 }
 
 // Variable names whose values are secrets (RFC-free convention, documented in docs/logging.md).
@@ -57,13 +65,22 @@ export class SecretRegistry {
   }
 }
 
-/** Deep copy of a log field value with secret-named keys masked. */
+/**
+ * Log fields with secret-named keys masked. Copies only what it must: a flat object of plain values with no
+ * secret key (every analytics event) is returned as is, keeping the per-event cost near zero.
+ */
 export function redactFields(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (value instanceof Headers) return redactFields(Object.fromEntries(value), depth);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) ? REDACTED : redactFields(v, depth + 1);
-  return out;
+  const record = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const k in record) {
+    const v = record[k];
+    const next = isSecretKey(k) ? REDACTED : v !== null && typeof v === "object" ? redactFields(v, depth + 1) : v;
+    if (next !== v && !out) out = { ...record };
+    if (out) out[k] = next;
+  }
+  return out ?? record;
 }
