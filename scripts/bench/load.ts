@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { trackChild } from "./processes.ts";
 
 // Load generators. wrk (one thread, keep-alive connections, POST from a generated Lua script, --latency
 // for the percentile table) is the real one; every wrk run is bounded by -d and killed if it overruns.
@@ -120,10 +121,12 @@ export async function runWrk(run: WrkRun): Promise<LoadResult> {
     stderr: "pipe",
     stdin: "ignore",
   });
+  const untrack = trackChild(proc);
   // wrk stops itself after -d; this only guards against a wedged run.
   const guard = setTimeout(() => proc.kill("SIGKILL"), (run.durationS + 15) * 1_000);
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(guard);
+  untrack();
   if (proc.exitCode !== 0) throw new Error(`wrk exited with ${proc.exitCode}: ${err || out}`);
   return parseWrkOutput(out);
 }

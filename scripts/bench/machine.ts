@@ -21,6 +21,15 @@ function firstLine(cmd: string[]): string {
   }
 }
 
+/** The commit mcpgw was built from, and whether src/ had uncommitted changes on top of it. */
+export function sourceRevision(root: string): string {
+  const git = (...args: string[]) => Bun.spawnSync(["git", "-C", root, ...args], { stdout: "pipe", stderr: "ignore" });
+  const head = git("rev-parse", "--short", "HEAD");
+  if (head.exitCode !== 0) return "unknown (not a git checkout)";
+  const dirty = git("status", "--porcelain", "--", "src").stdout.toString().trim() !== "";
+  return `${head.stdout.toString().trim()}${dirty ? " + uncommitted changes in src/" : ""}`;
+}
+
 /** The 1-minute load average: other work on the machine shows up here. */
 export function loadAverage(): number {
   return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);

@@ -1,4 +1,4 @@
-import { runMiniLoad, runWrk, type LoadResult, type LoadSpec } from "./load.ts";
+import { runMiniLoad, runWrk, socketErrorTotal, type LoadResult, type LoadSpec } from "./load.ts";
 import { REQUEST_BODIES, type BenchMethod } from "./messages.ts";
 import { sampleProcess } from "./procstat.ts";
 import type { CellResult, IdentityCheck } from "./report.ts";
@@ -47,7 +47,7 @@ export async function runMatrix(targets: readonly RunningTarget[], options: Matr
         for (const connections of options.concurrencies) {
           const cell = await runCell(target, method, connections, run, options);
           cells.push(cell);
-          const errors = cell.load.non2xx + Object.values(cell.load.socketErrors).reduce((a, b) => a + b, 0);
+          const errors = cell.load.non2xx + socketErrorTotal(cell.load.socketErrors);
           options.say(
             `run ${run}/${options.runs} ${target.spec.id} ${method} c=${connections}: ${Math.round(cell.load.rps)} req/s, p50 ${cell.load.p50Ms.toFixed(3)} ms, p99 ${cell.load.p99Ms.toFixed(3)} ms${errors ? `, ${errors} errors` : ""}`,
           );

@@ -25,7 +25,7 @@ export interface SpawnOptions {
   readonly timeoutMs?: number;
 }
 
-const running = new Set<ManagedProcess>();
+const running = new Set<{ stop(): Promise<void> }>();
 
 export function tail(file: string, lines = 20): string {
   try {
@@ -76,6 +76,13 @@ export async function spawnManaged(options: SpawnOptions): Promise<ManagedProces
   const managed: ManagedProcess = { name: options.name, pid: proc.pid, logFile: options.logFile, ready: match, exited: proc.exited, stop };
   running.add(managed);
   return managed;
+}
+
+/** Registers a short-lived child (a wrk run, a start-up sample) so that stopAll() ends it too. */
+export function trackChild(proc: Subprocess): () => void {
+  const entry = { stop: () => terminate(proc, 1_000) };
+  running.add(entry);
+  return () => void running.delete(entry);
 }
 
 /** Stops every process still registered (in parallel: each has its own grace period). */

@@ -4,11 +4,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { HELP, parseBenchArgs, UsageError, type BenchOptions } from "./cli.ts";
+import { CIVIC_VERSION } from "./civic.ts";
+import { HELP, parseBenchArgs, UsageError, type BenchOptions, type Section } from "./cli.ts";
 import { ensureBinary, removeBenchProjects, type BinaryStatus } from "./mcpgw.ts";
 import { checkIdentity, runMatrix } from "./matrix.ts";
 import { BENCH_METHODS } from "./messages.ts";
-import { loadAverage, machineInfo, machineMarkdown } from "./machine.ts";
+import { loadAverage, machineInfo, machineMarkdown, sourceRevision } from "./machine.ts";
 import { LISTENING_LINE, spawnManaged, stopAll, which } from "./processes.ts";
 import { aggregate, matrixMarkdown, type CellResult, type TargetSummary } from "./report.ts";
 import { measureSseStreams, sseStreamsMarkdown, type SseStreamsResult } from "./sse-streams.ts";
@@ -17,7 +18,6 @@ import { soak, soakMarkdown, type SoakResult } from "./soak.ts";
 import { baselineOf, startTarget, targetSpec, type BenchEnv, type RunningTarget, type UpstreamHandle } from "./targets.ts";
 import { measureTokenValidation, tokenValidationMarkdown, type TokenValidationResult } from "./token-validation.ts";
 import type { UpstreamKind } from "./upstreams.ts";
-import { CIVIC_VERSION } from "./civic.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const started = performance.now();
@@ -46,10 +46,10 @@ async function bench(options: BenchOptions, dir: string): Promise<void> {
   const wrk = which("wrk");
   const bun = process.execPath;
   say(`work dir ${dir} (logs of every process${options.keepLogs ? "" : "; deleted at the end unless the run fails or --keep-logs"})`);
-  const machine = machineInfo({ "@civic/passthrough-mcp-server": CIVIC_VERSION });
+  const machine = machineInfo({ "@civic/passthrough-mcp-server": CIVIC_VERSION, "mcpgw source": sourceRevision(ROOT) });
   const loadAtStart = loadAverage();
-  const wants = (s: string) => options.sections.includes(s as never);
-  const needsBinary = options.targets.some((t) => t.startsWith("mcpgw")) || ["startup", "sse", "soak"].some(wants);
+  const wants = (s: Section) => options.sections.includes(s);
+  const needsBinary = options.targets.some((t) => t.startsWith("mcpgw")) || (["startup", "sse", "soak"] as const).some(wants);
   const binary: BinaryStatus = needsBinary ? ensureBinary(ROOT, say) : { path: join(ROOT, "dist/mcpgw"), built: false, error: "not needed" };
   if (binary.error && needsBinary) say(`mcpgw targets will be skipped: ${binary.error}`);
 
@@ -194,16 +194,16 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  const dir = mkdtempSync(join(tmpdir(), "mcpgw-bench-"));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
-      say(`${signal}: stopping every process the bench started`);
+      say(`${signal}: stopping every process the bench started; logs kept in ${dir}`);
       void stopAll().then(() => {
         removeBenchProjects();
         process.exit(130);
       });
     });
   }
-  const dir = mkdtempSync(join(tmpdir(), "mcpgw-bench-"));
   let ok = false;
   try {
     await bench(options, dir);

@@ -2,6 +2,7 @@ import { mkdtempSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LISTENING, listeningUrl, writeBenchProject } from "./mcpgw.ts";
 import { sampleProcess } from "./procstat.ts";
+import { trackChild } from "./processes.ts";
 import { stat, table, type Stat } from "./report.ts";
 
 // How fast the compiled binary comes up, and what it holds when idle. Each sample spawns
@@ -46,6 +47,7 @@ async function firstLineMatching(stream: ReadableStream<Uint8Array>, pattern: Re
 async function sampleOnce(binary: string, projectDir: string, dataDir: string, kind: StartupSample["kind"]): Promise<StartupSample> {
   const t0 = performance.now();
   const proc = Bun.spawn([binary, "start", "--project", projectDir, "--port", "0", "--data-dir", dataDir], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+  const untrack = trackChild(proc);
   try {
     const line = await firstLineMatching(proc.stdout, LISTENING, 10_000);
     const listeningMs = performance.now() - t0;
@@ -66,6 +68,7 @@ async function sampleOnce(binary: string, projectDir: string, dataDir: string, k
     const killer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
     await proc.exited;
     clearTimeout(killer);
+    untrack();
   }
 }
 

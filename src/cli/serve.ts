@@ -54,6 +54,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
     throw err;
   }
+  warnIfUpstreamConcurrencyCapped(log, process.env);
   log.info("store_opened", `Store ${store.path} (schema v${store.schemaVersion}).`, { path: store.path, schemaVersion: store.schemaVersion });
 
   let demo: DemoUpstream | undefined;
@@ -175,6 +176,23 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     })());
 
   return { url, reload: () => load(false), stop };
+}
+
+/** Below this, slow tool calls and open SSE streams queue behind each other inside fetch(). */
+export const MIN_UPSTREAM_CONCURRENCY = 1024;
+
+/**
+ * Bun's fetch() runs at most BUN_CONFIG_MAX_HTTP_REQUESTS requests at once (default 256) and reads it only
+ * when the process starts, so mcpgw cannot raise it itself: every launcher we ship sets it, and a bare
+ * binary started without it is told how to fix it.
+ */
+function warnIfUpstreamConcurrencyCapped(log: Logger, env: Record<string, string | undefined>): void {
+  const value = Number(env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256);
+  if (value >= MIN_UPSTREAM_CONCURRENCY) return;
+  log.warn("upstream_concurrency_limited", `At most ${value} upstream requests can be open at once; further calls queue. Set BUN_CONFIG_MAX_HTTP_REQUESTS=65535 in the service environment.`, {
+    limit: value,
+    hint: "docs/operations.md#upstream-concurrency",
+  });
 }
 
 export class StartupError extends Error {

@@ -59,9 +59,14 @@ function dimensions(ctx: EventContext): Record<string, unknown> {
   return rest;
 }
 
+// Levels: at the default `info` a proxied call writes ONE line, capability_invocation_completed, which
+// carries everything the others do plus the outcome and latencies (and rejections write
+// mcp_request_rejected). The per-request "accepted" and "started" lines are `debug`: measured, three
+// lines per call cost about half of the gateway's CPU per request (docs/performance.md).
+
 export function requestAccepted(ctx: EventContext, call: McpCall): void {
-  if (!ctx.log.enabled("info")) return;
-  ctx.log.info("mcp_request_accepted", `accepted ${call.mcpMethod ?? call.kind}`, {
+  if (!ctx.log.enabled("debug")) return;
+  ctx.log.debug("mcp_request_accepted", `accepted ${call.mcpMethod ?? call.kind}`, {
     ...dimensions(ctx),
     httpMethod: ctx.request.method,
     transport: TRANSPORT,
@@ -82,8 +87,8 @@ export function requestRejected(ctx: EventContext, rejection: Rejection): void {
 }
 
 export function invocationStarted(ctx: EventContext, call: McpCall): void {
-  if (!ctx.log.enabled("info")) return;
-  ctx.log.info("capability_invocation_started", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""}`, {
+  if (!ctx.log.enabled("debug")) return;
+  ctx.log.debug("capability_invocation_started", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""}`, {
     ...dimensions(ctx),
     mcpMethod: call.mcpMethod,
     capabilityName: call.capabilityName,

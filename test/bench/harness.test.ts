@@ -11,7 +11,7 @@ import { removeBenchProjects, ROUTE_PATH, writeBenchProject } from "../../script
 import { REQUEST_BODIES, sniffMessage, type BenchMethod } from "../../scripts/bench/messages.ts";
 import { naiveProxy } from "../../scripts/bench/naive-hono-proxy.ts";
 import { nginxBinary, nginxConfig, startNginx } from "../../scripts/bench/nginx.ts";
-import { obtainAccessToken, parseConsentForm } from "../../scripts/bench/oauth-client.ts";
+import { obtainAccessToken, OAuthUnavailable, parseConsentForm } from "../../scripts/bench/oauth-client.ts";
 import { parseOpenFileLimit, parseStatTicks, parseVmRssKb, sampleProcess } from "../../scripts/bench/procstat.ts";
 import { which } from "../../scripts/bench/processes.ts";
 import { aggregate, matrixMarkdown, median, spreadPercent, stat, type CellResult, type TargetSummary } from "../../scripts/bench/report.ts";
@@ -288,6 +288,10 @@ describe("quick core, in process", () => {
     const result = await runMiniLoad({ url: routeUrl, body: REQUEST_BODIES["tools/call"], headers: { ...PROTOCOL_HEADERS, authorization: `Bearer ${token}` }, connections: 4, requests: 50 });
     expect(result.requests).toBe(50);
     expect(result.non2xx).toBe(0);
+  });
+
+  it("says the OAuth server is not available when the gateway has no OAuth endpoints", async () => {
+    await expect(obtainAccessToken(gateway.url, `${gateway.url}${ROUTE_PATH}`)).rejects.toBeInstanceOf(OAuthUnavailable);
   });
 
   it("keeps SSE streams open with keepalives and counts them closed when the client leaves", async () => {

@@ -40,6 +40,15 @@ describe("serving a project", () => {
     expect(run.lines.some((l) => l.includes('"event":"gateway_stopped"'))).toBe(true);
   });
 
+  it("warns when Bun's fetch would cap concurrent upstream requests, and not when the launcher raised it", async () => {
+    const capped = start(["start", "--project", demoProject(), "--port", "0"]);
+    await capped.url();
+    expect(await capped.waitFor((e) => e.event === "upstream_concurrency_limited")).toMatchObject({ level: "warn", limit: 256 });
+    const raised = start(["start", "--project", demoProject(), "--port", "0"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" });
+    await raised.url();
+    expect(raised.lines.some((l) => l.includes("upstream_concurrency_limited"))).toBe(false);
+  });
+
   it("start exits 1 with the problems when the project is invalid", async () => {
     const dir = writeProject({ zuplo: { version: 1, compatibilityDate: "2020-01-01" }, routes: routesDoc({ "/mcp/a": { "get,post": mcpRoute("a", "mcpgw:demo") } }) });
     const run = start(["start", "--project", dir, "--port", "0"]);

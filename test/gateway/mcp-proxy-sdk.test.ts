@@ -24,6 +24,7 @@ let gateway: GatewayUnderTest;
 beforeAll(async () => {
   for (const f of FLAVOURS) upstreams.set(f.name, startSdkUpstream(f));
   gateway = await startGateway({
+    logLevel: "debug",
     env: { TAG_SECRET_VALUE: "tag-from-env" },
     policies: {
       policies: FLAVOURS.map((f) => policy(`tag-${f.name}`, "set-headers-inbound", "SetHeadersInboundPolicy", { headers: [{ name: "x-route-tag", value: `${f.name}:$env(TAG_SECRET_VALUE)` }] })),
