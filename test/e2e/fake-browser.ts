@@ -1,0 +1,15 @@
+// A stand-in for the person at the browser, for MCP clients that open the authorize URL through $BROWSER
+// (MCP Inspector CLI): follows the gateway's redirects with a cookie jar, clicks Authorize on the consent
+// page, and delivers the final redirect to the client's loopback callback. Usage: fake-browser.ts URL
+import { Browser } from "../oauth/helpers.ts";
+
+const url = process.argv[2];
+if (!url) throw new Error("usage: fake-browser.ts AUTHORIZE_URL");
+const browser = new Browser();
+const { page, stoppedAt } = await browser.navigate(url, "http://127.0.0.1:6276");
+let callback = stoppedAt;
+if (!callback) {
+  const answered = await browser.submitConsent(page, "approve");
+  callback = new URL(answered.headers.get("location")!);
+}
+await fetch(callback);
