@@ -32,6 +32,7 @@ const MtlsEntry = v.pipe(
 export const SettingsSchema = v.strictObject({
   basePath: v.optional(v.pipe(v.string(), v.regex(/^(\/|\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/, "must be \"/\" or a path like /__zuplo")), "/"),
   trustForwardedHeaders: v.optional(v.boolean(), false),
+  allowedHosts: v.optional(v.array(v.pipe(v.string(), v.regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:]+\]$|^[0-9.]+$/i, "must be a host name such as mcp.example.com (no scheme, no port)"))), []),
   publicOrigin: v.optional(v.pipe(v.string(), v.url(), v.regex(/^https?:\/\/[^/]+$/, "must be an origin such as https://mcp.example.com (no path)"))),
   proxy: v.optional(
     v.strictObject({
@@ -93,6 +94,7 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
     settings: {
       basePath: mcpgw.basePath === "/" ? "" : mcpgw.basePath,
       trustForwardedHeaders: mcpgw.trustForwardedHeaders,
+      allowedHosts: mcpgw.allowedHosts,
       ...(mcpgw.publicOrigin ? { publicOrigin: mcpgw.publicOrigin } : {}),
       proxy: mcpgw.proxy,
       devLogin: { users: mcpgw.devLogin.users },

@@ -6,6 +6,8 @@ export interface GatewaySettings {
   readonly basePath: string;
   /** Trust X-Forwarded-Host/-Proto for the public origin (only behind a proxy you control). */
   readonly trustForwardedHeaders: boolean;
+  /** Host names the gateway answers for (DNS-rebinding defence); see src/gateway/host-guard.ts. */
+  readonly allowedHosts: readonly string[];
   /** Fixed public origin (e.g. https://mcp.example.com); overrides what the request says. */
   readonly publicOrigin?: string;
   readonly proxy: ProxySettings;

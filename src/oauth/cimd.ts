@@ -3,6 +3,7 @@ import { parseClientMetadata, type ClientMetadata } from "./client-metadata.ts";
 import { InvalidClient, OAuthError } from "./errors.ts";
 import { isLoopbackHostname } from "./redirect-uri.ts";
 import { checkedAddresses, SsrfRefused, type Resolve } from "./ssrf.ts";
+import { BodyTooLarge, readTextWithin } from "./http.ts";
 
 // Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, MCP 2025-11-25
 // §Client ID Metadata Documents): a client_id that is an https URL names a JSON document holding the
@@ -64,26 +65,6 @@ export interface FetchedClientMetadata {
   readonly ttlMs: number;
 }
 
-async function readLimited(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new Error(`the document is larger than ${maxBytes} bytes`);
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new Error(`the document is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
-
 /** Validation beyond RFC 7591 metadata that the CIMD draft (§4.1) and MCP add. */
 export function validateClientMetadataDocument(clientId: string, doc: unknown): ClientMetadata {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new Error("the document is not a JSON object");
@@ -120,7 +101,10 @@ export async function fetchClientMetadataDocument(clientId: string, policy: Cimd
     await response.body?.cancel();
     throw new Error(`its content type is "${type || "(none)"}", not application/json`);
   }
-  const text = await readLimited(response, policy.maxBytes ?? CIMD_MAX_BYTES);
+  const maxBytes = policy.maxBytes ?? CIMD_MAX_BYTES;
+  const text = await readTextWithin(response.body, response.headers.get("content-length"), maxBytes).catch((err: unknown) => {
+    throw err instanceof BodyTooLarge ? new Error(`the document is larger than ${maxBytes} bytes`) : err;
+  });
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -13,12 +13,12 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 export const GRANT_TYPES = ["authorization_code", "refresh_token"] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
-const Text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max), v.regex(/^[^\p{Cc}]*$/u, "must not contain control characters"));
+const Text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(max), v.regex(/^[^\p{Cc}\p{Cf}]*$/u, "must not contain control or invisible formatting characters (e.g. U+202E, which reverses text on the consent page)"));
 
 const ClientMetadataSchema = v.looseObject({
   redirect_uris: v.pipe(v.array(v.pipe(v.string(), v.maxLength(2000))), v.minLength(1, "list at least one redirect URI"), v.maxLength(20)),
   client_name: v.optional(Text(200)),
-  client_uri: v.optional(v.pipe(v.string(), v.url(), v.maxLength(2000))),
+  client_uri: v.optional(v.pipe(v.string(), v.url(), v.startsWith("https://", "must be an https URL"), v.maxLength(2000))),
   token_endpoint_auth_method: v.optional(v.string()),
   grant_types: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
   response_types: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),

@@ -74,7 +74,9 @@ export function showConsent(server: OAuthServer, req: OAuthRequest): Response {
     return new Response(null, { status: 302, headers: { location: login, ...NO_STORE } });
   }
   const csrf = mintCredential("csrf");
-  server.runtime.flows.bindRequest(requestId, session.sessionHash, hashCredential(csrf));
+  if (!server.runtime.flows.bindRequest(requestId, session.sessionHash, hashCredential(csrf))) {
+    return consentError(new InvalidRequest("This authorization request was opened in another browser session. Start again from your MCP client."));
+  }
   const route = server.routes.find((r) => r.operationId === pending.operationId);
   const cimd = isUrlClientId(pending.clientId);
   const redirectIsLoopback = isLoopbackHostname(new URL(pending.redirectUri).hostname);

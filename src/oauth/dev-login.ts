@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { hostName, LOOPBACK_NAMES } from "../gateway/host-guard.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { NO_STORE } from "./http.ts";
 import { devUserPickerPage, htmlResponse, noticePage } from "./pages.ts";
@@ -35,6 +36,11 @@ export function devLogin(server: OAuthServer, req: OAuthRequest): Response {
   if (server.mode !== "dev") return refuse(req, "not_dev_mode", "/oauth/dev-login works only under `mcpgw dev`; production gateways sign people in through an identity provider.");
   if (!isLoopbackAddress(req.clientAddress)) return refuse(req, "not_loopback", "/oauth/dev-login answers only requests that arrive over loopback (127.0.0.1 or ::1).");
   if (cameThroughProxy(req.request)) return refuse(req, "proxied", "/oauth/dev-login does not answer requests relayed by a proxy, even from loopback.");
+  // DNS rebinding: a web page can reach 127.0.0.1 under its own name; only loopback names may sign in.
+  const host = req.request.headers.get("host");
+  if (!host || !(LOOPBACK_NAMES as readonly string[]).includes(hostName(host))) {
+    return refuse(req, "not_loopback_host", "/oauth/dev-login answers only when addressed as 127.0.0.1, localhost or [::1].");
+  }
 
   const requestId = req.url.searchParams.get("request");
   const chosen = chooseDevUser(server, req);
@@ -67,7 +73,7 @@ function chooseDevUser(server: OAuthServer, req: OAuthRequest): { subject: strin
     };
     return htmlResponse(devUserPickerPage(names.map((sub) => ({ sub, href: link(sub), claims: users[sub]! }))));
   }
-  const claims = users[as];
+  const claims = Object.hasOwn(users, as) ? users[as] : undefined;
   if (!claims) return htmlResponse(noticePage("Unknown dev user", `"${as}" is not one of mcpgw.devLogin.users.`), 400);
   return { subject: as, claims };
 }

@@ -5,13 +5,45 @@ import { InvalidRequest } from "./errors.ts";
 
 const MAX_FORM_BYTES = 16 * 1024;
 
-/** Reads at most `limit` bytes of the body as text; InvalidRequest beyond that. */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the body is larger than ${limit} bytes`);
+    this.name = "BodyTooLarge";
+  }
+}
+
+/**
+ * Reads a body as text, counting as it streams: past `limit` it stops reading and throws, so a chunked or
+ * trickled body cannot make us buffer (or wait for) more than the limit. Used for requests and for
+ * documents we fetch (CIMD).
+ */
+export async function readTextWithin(body: ReadableStream<Uint8Array> | null, declaredLength: string | null, limit: number): Promise<string> {
+  if (Number(declaredLength ?? "0") > limit) throw new BodyTooLarge(limit);
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** Reads at most `limit` bytes of the request body as text; InvalidRequest beyond that. */
 export async function readBoundedText(request: Request, limit = MAX_FORM_BYTES): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw new InvalidRequest(`The request body is larger than ${limit} bytes.`);
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > limit) throw new InvalidRequest(`The request body is larger than ${limit} bytes.`);
-  return new TextDecoder().decode(bytes);
+  try {
+    return await readTextWithin(request.body, request.headers.get("content-length"), limit);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw new InvalidRequest(`The request body is larger than ${limit} bytes.`);
+    throw err;
+  }
 }
 
 export function mediaType(request: Request): string {

@@ -41,7 +41,9 @@ export function redirectUriMatches(registered: string, requested: string): boole
   }
   if (requested.includes("#") || b.username || b.password) return false;
   return (
+    // RFC 8252 §7.3: only loopback *http* redirects may change port (a native app's ephemeral listener).
     isLoopbackHostname(a.hostname) &&
+    a.protocol === "http:" &&
     a.protocol === b.protocol &&
     a.hostname === b.hostname &&
     a.pathname === b.pathname &&

@@ -62,7 +62,10 @@ function v6Groups(ip: string): number[] {
 function v6Blocked(ip: string): boolean {
   const g = v6Groups(ip);
   const embeddedV4 = () => `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
-  if (g.slice(0, 7).every((x) => x === 0)) return true; // :: and ::1
+  if (g.slice(0, 6).every((x) => x === 0)) return true; // ::/96: ::, ::1 and deprecated IPv4-compatible ::a.b.c.d
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return true; // ::ffff:0:0/96 (SIIT)
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return true; // 64:ff9b:1::/48, local-use NAT64 (RFC 8215)
+  if (g[0] === 0x2001 && g[1] === 0) return true; // 2001::/32 Teredo: tunnels to an embedded IPv4
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4Blocked(embeddedV4()); // ::ffff:a.b.c.d
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return v4Blocked(embeddedV4()); // NAT64
   if (g[0] === 0x2002) return v4Blocked(`${g[1]! >> 8}.${g[1]! & 0xff}.${g[2]! >> 8}.${g[2]! & 0xff}`); // 6to4

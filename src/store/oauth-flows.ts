@@ -61,7 +61,10 @@ export class OAuthFlowStore {
       resource, operation_id, scope, issuer, issue_refresh_token, session_hash, csrf_hash, created_at, expires_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)`);
     this.findRequestStmt = db.prepare(`SELECT ${REQUEST_COLUMNS} FROM oauth_authorization_requests WHERE request_id = ? AND expires_at > ?`);
-    this.bindRequestStmt = db.prepare("UPDATE oauth_authorization_requests SET session_hash = ?, csrf_hash = ? WHERE request_id = ?");
+    this.bindRequestStmt = db.prepare(
+      // First browser session to open the request owns it: another session cannot re-bind it to itself.
+      "UPDATE oauth_authorization_requests SET session_hash = ?1, csrf_hash = ?2 WHERE request_id = ?3 AND (session_hash IS NULL OR session_hash = ?1)",
+    );
     this.deleteRequestStmt = db.prepare("DELETE FROM oauth_authorization_requests WHERE request_id = ?");
     this.insertSessionStmt = db.prepare(
       "INSERT INTO oauth_browser_sessions (session_hash, subject, claims, login_kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -102,8 +105,9 @@ export class OAuthFlowStore {
   }
 
   /** Ties the request to the session that is looking at its consent page, with a fresh CSRF token. */
-  bindRequest(requestId: string, sessionHash: string, csrfHash: string): void {
-    this.bindRequestStmt.run(sessionHash, csrfHash, requestId);
+  /** Binds the request to a browser session and CSRF token; false when another session already owns it. */
+  bindRequest(requestId: string, sessionHash: string, csrfHash: string): boolean {
+    return this.bindRequestStmt.run(sessionHash, csrfHash, requestId).changes > 0;
   }
 
   /** Single use: returns whether this call removed it (false when another decision got there first). */

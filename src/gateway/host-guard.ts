@@ -1,0 +1,58 @@
+import { isIP } from "node:net";
+import type { GatewaySettings } from "../config/types.ts";
+import { problemResponse } from "./problem.ts";
+
+// DNS rebinding defence (MCP transport spec, "Security Warning"; MCP security best practices). A page on
+// rebind.attacker.example can make the victim's browser reach a gateway on 127.0.0.1: the socket is
+// loopback, but Host (and Origin) name the attacker. So the gateway answers only the host names it is
+// known by, and MCP routes refuse a browser Origin that is not one of them.
+
+export type HostPolicy = { readonly kind: "any" } | { readonly kind: "names"; readonly names: ReadonlySet<string> };
+
+export const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]", "::1"] as const;
+
+function isLoopbackBind(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || (isIP(h) === 4 && h.startsWith("127."));
+}
+
+/**
+ * Which Host names to serve: `mcpgw.allowedHosts` when set; otherwise the `publicOrigin` host and the
+ * loopback names; otherwise, bound to loopback, the loopback names only. Bound to a non-loopback address
+ * with neither setting, every name is served (the operator is told at start-up).
+ */
+export function hostPolicy(settings: GatewaySettings, bindHost: string): HostPolicy {
+  const names = new Set<string>();
+  for (const h of settings.allowedHosts) names.add(h.toLowerCase());
+  if (settings.publicOrigin) names.add(new URL(settings.publicOrigin).hostname.toLowerCase());
+  if (names.size === 0 && !isLoopbackBind(bindHost)) return { kind: "any" };
+  for (const h of LOOPBACK_NAMES) names.add(h);
+  return { kind: "names", names };
+}
+
+/** The host name of a Host header value (`name[:port]`, `[v6]:port`), lower-cased. */
+export function hostName(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  const colon = h.lastIndexOf(":");
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+export function hostAllowed(policy: HostPolicy, hostHeader: string | null): boolean {
+  if (policy.kind === "any") return true;
+  return hostHeader !== null && policy.names.has(hostName(hostHeader));
+}
+
+/** An Origin header is fine when absent (non-browser clients) or naming an allowed host. */
+export function originAllowed(policy: HostPolicy, origin: string | null): boolean {
+  if (origin === null || policy.kind === "any") return true;
+  try {
+    return policy.names.has(new URL(origin).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+export function misdirected(host: string | null): Response {
+  return problemResponse(403, `This gateway does not answer for the host "${host ?? ""}". If it is reachable under that name, add it to mcpgw.allowedHosts (or set mcpgw.publicOrigin) in zuplo.jsonc.`);
+}
