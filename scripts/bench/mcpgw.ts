@@ -11,7 +11,7 @@ export const ROUTE_PATH = "/mcp/bench";
 export const OAUTH_POLICY = "bench-oauth";
 export const FILTER_POLICY = "bench-filter";
 
-export type GatewayProfile = "plain" | "oauth-filter";
+export type GatewayProfile = "plain" | "filter" | "oauth-filter";
 
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -73,10 +73,11 @@ const projects: string[] = [];
 
 /** A temp project with one route at ROUTE_PATH to `upstreamUrl`; its data dirs go inside it. */
 export function writeBenchProject(upstreamUrl: string, profile: GatewayProfile): string {
-  const policies = profile === "oauth-filter" ? [oauthPolicy(), filterPolicy()] : [];
+  const policies = profile === "oauth-filter" ? [oauthPolicy(), filterPolicy()] : profile === "filter" ? [filterPolicy()] : [];
+  const inbound = profile === "oauth-filter" ? [OAUTH_POLICY, FILTER_POLICY] : profile === "filter" ? [FILTER_POLICY] : [];
   const dir = writeProject({
     policies: { policies },
-    routes: routesDoc({ [ROUTE_PATH]: { post: mcpRoute("bench", upstreamUrl, profile === "oauth-filter" ? [OAUTH_POLICY, FILTER_POLICY] : []) } }),
+    routes: routesDoc({ [ROUTE_PATH]: { post: mcpRoute("bench", upstreamUrl, inbound) } }),
   });
   projects.push(dir);
   return dir;

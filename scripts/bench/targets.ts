@@ -20,6 +20,7 @@ export type TargetId =
   | "mcpgw"
   | "mcpgw-log-warn"
   | "mcpgw-oauth-filter"
+  | "mcpgw-filter"
   | "mcpgw-sse"
   | "civic-passthrough";
 
@@ -38,6 +39,7 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "naive-hono", label: "naive hono proxy", upstream: "minimal-json", role: "proxy", what: "hono + fetch(), bearer Map lookup, JSON parse/re-serialise (the floor)" },
   { id: "mcpgw", label: "mcpgw (no policies)", upstream: "minimal-json", role: "proxy", what: "dist/mcpgw start, one route, no policies, log level info" },
   { id: "mcpgw-log-warn", label: "mcpgw (no policies, log warn)", upstream: "minimal-json", role: "proxy", what: "as mcpgw, with --log-level warn: what the three info lines per request cost" },
+  { id: "mcpgw-filter", label: "mcpgw (filter only)", upstream: "minimal-json", role: "proxy", what: "dist/mcpgw start, capability filter allowing every tool (list answers parsed and checked, not changed): the filter's cost against the same route without it" },
   { id: "mcpgw-oauth-filter", label: "mcpgw (OAuth + filter)", upstream: "minimal-json", role: "proxy", what: "dist/mcpgw dev, mcp-oauth-inbound with a token from the real flow + capability filter" },
   { id: "civic-passthrough", label: "@civic/passthrough-mcp-server", upstream: "minimal-json", role: "proxy", what: "Node, SDK server+client per session (stateful), answers SSE" },
   { id: "direct-minimal-sse", label: "direct: minimal responder (SSE)", upstream: "minimal-sse", role: "direct", what: "the minimal responder answering one text/event-stream event" },
@@ -124,12 +126,13 @@ async function startTargetOrThrow(spec: TargetSpec, env: BenchEnv): Promise<Runn
     case "mcpgw":
     case "mcpgw-log-warn":
     case "mcpgw-sse":
+    case "mcpgw-filter":
     case "mcpgw-oauth-filter": {
       if (env.binary.error) return env.binary.error;
       const oauth = spec.id === "mcpgw-oauth-filter";
       const gw = await startGatewayBinary({
         binary: env.binary.path,
-        projectDir: writeBenchProject(upstream.url, oauth ? "oauth-filter" : "plain"),
+        projectDir: writeBenchProject(upstream.url, oauth ? "oauth-filter" : spec.id === "mcpgw-filter" ? "filter" : "plain"),
         logFile: join(env.dir, `${spec.id}.log`),
         mode: oauth ? "dev" : "start",
         logLevel: spec.id === "mcpgw-log-warn" ? "warn" : "info",
