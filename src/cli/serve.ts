@@ -4,7 +4,7 @@ import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem, type ConfigProblem } from "../config/problems.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import { DEMO_UPSTREAM, startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
-import { buildApp, buildUnconfiguredApp, HEALTH_READY, type GatewayApp, type Readiness } from "../gateway/app.ts";
+import { buildApp, buildUnconfiguredApp, HEALTH_READY, type Gateway, type Readiness } from "../gateway/app.ts";
 import type { Services } from "../gateway/context.ts";
 import { createLogger, errorFields, type LineSink, type Logger } from "../log/logger.ts";
 import { openStore, StoreError, type Store } from "../store/database.ts";
@@ -79,7 +79,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
 
   let readiness: Readiness = { ready: false, reason: "starting" };
   const getReadiness = () => readiness;
-  let app: GatewayApp = buildUnconfiguredApp(getReadiness);
+  let app: Gateway = buildUnconfiguredApp(getReadiness);
   let config: GatewayConfig | undefined;
 
   const load = (initial: boolean): boolean => {

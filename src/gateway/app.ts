@@ -1,15 +1,22 @@
 import { Hono } from "hono";
 import type { GatewayConfig } from "../config/types.ts";
 import type { Services } from "./context.ts";
-import { compileRoute, instantiatePolicies } from "./pipeline.ts";
+import { compileRoute, instantiatePolicies, type CompiledRoute } from "./pipeline.ts";
 import { problemResponse } from "./problem.ts";
+import { reservedPrefixes } from "../config/rules.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { methodNotAllowed, mcpProxyHandler } from "./mcp-proxy-handler.ts";
 
 export interface Bindings {
   clientAddress: string | undefined;
 }
+/** The hono app behind the gateway: health, the OAuth server, and whatever the route table does not take. */
 export type GatewayApp = Hono<{ Bindings: Bindings }>;
+
+/** What the HTTP server calls for each request. */
+export interface Gateway {
+  fetch(request: Request, bindings: Bindings): Response | Promise<Response>;
+}
 
 /** Readiness as the health endpoint reports it; the server owns it and swaps configs. */
 export interface Readiness {
@@ -30,37 +37,77 @@ function mountHealth(app: GatewayApp, readiness: () => Readiness): void {
 }
 
 /** The app served while no valid config has ever loaded: health says why, everything else is 503. */
-export function buildUnconfiguredApp(readiness: () => Readiness): GatewayApp {
+export function buildUnconfiguredApp(readiness: () => Readiness): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
   app.all("*", () => problemResponse(503, "The gateway has no valid configuration yet; run `mcpgw validate` to see the problems."));
   return app;
 }
 
+/**
+ * The request path as hono matches it, when it can be looked up as is: up to the query or fragment, and
+ * only when it holds no percent-escape (hono decodes those first; such a request takes hono's path).
+ */
+function plainPath(url: string): string | undefined {
+  const start = url.indexOf("/", url.indexOf(":") + 4);
+  let end = url.length;
+  for (let i = start; i < end; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x25) return undefined;
+    if (c === 0x3f || c === 0x23) end = i;
+  }
+  return url.slice(start, end);
+}
+
+/** Characters hono's router reads literally; a path with anything else (`:id`, `*`, `{…}`) stays with it. */
+const LITERAL_PATH = /^[A-Za-z0-9\-._~/]+$/;
+
+/** One route path's operations, by HTTP method. */
+interface PathRoutes {
+  readonly path: string;
+  readonly methods: Map<string, CompiledRoute>;
+  readonly mcp: boolean;
+}
+
+function answer(routes: PathRoutes, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
+  const run = routes.methods.get(request.method);
+  if (run) return run(request, url, clientAddress);
+  // An MCP path answers every undeclared method (DELETE on a "get,post" route…) with the seed's 405.
+  if (routes.mcp) return methodNotAllowed();
+  return problemResponse(405, `${request.method} is not allowed on ${routes.path}.`, {}, { allow: [...routes.methods.keys()].join(", ") });
+}
+
 /** Build the whole HTTP surface for one config. Called once per (re)load, never per request. */
-export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness): GatewayApp {
+export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
   mountOAuthServer(app, config, services);
   const policies = instantiatePolicies(config, services);
+  const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === mcpProxyHandler.exportName).map((r) => r.path));
   // One path may carry several operations ("get" and "post" written separately): group by path.
-  const byPath = new Map<string, Map<string, ReturnType<typeof compileRoute>>>();
+  const byPath = new Map<string, PathRoutes>();
   for (const route of config.routes) {
     const run = compileRoute(route, config, services, policies);
-    const methods = byPath.get(route.path) ?? new Map();
-    for (const m of route.methods) methods.set(m, run);
-    byPath.set(route.path, methods);
+    let routes = byPath.get(route.path);
+    if (!routes) byPath.set(route.path, (routes = { path: route.path, methods: new Map(), mcp: mcpPaths.has(route.path) }));
+    for (const m of route.methods) routes.methods.set(m, run);
   }
-  const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === mcpProxyHandler.exportName).map((r) => r.path));
-  for (const [path, methods] of byPath) {
-    const allow = [...methods.keys()].join(", ");
-    app.all(path, (c) => {
-      const run = methods.get(c.req.method);
-      // An MCP path answers every undeclared method (DELETE on a "get,post" route…) with the seed's 405.
-      if (!run) return mcpPaths.has(path) ? methodNotAllowed() : problemResponse(405, `${c.req.method} is not allowed on ${path}.`, {}, { allow });
-      return run(c.req.raw, new URL(c.req.url), c.env?.clientAddress);
-    });
-  }
+  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
   app.notFound((c) => problemResponse(404, `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`));
-  return app;
+
+  // A literal route path outside the gateway's own prefixes is found by an exact lookup exactly where
+  // hono would find it, so those requests (every proxied MCP call) skip the router and its per-request
+  // Context. HEAD stays with hono, which answers it as a GET without the body.
+  const reserved = reservedPrefixes(config.settings.basePath);
+  const direct = new Map(
+    [...byPath].filter(([path]) => LITERAL_PATH.test(path) && !reserved.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))),
+  );
+  return {
+    fetch(request, bindings) {
+      const path = request.method === "HEAD" ? undefined : plainPath(request.url);
+      const routes = path === undefined ? undefined : direct.get(path);
+      if (!routes) return app.fetch(request, bindings);
+      return answer(routes, request, new URL(request.url), bindings.clientAddress);
+    },
+  };
 }

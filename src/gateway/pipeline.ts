@@ -95,7 +95,9 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
     };
     try {
       for (const step of steps) {
-        const early = await step(ctx);
+        const result = step(ctx);
+        // A synchronous step (the OAuth token check) is not awaited: no extra microtask turn per policy.
+        const early = result instanceof Promise ? await result : result;
         if (early) return withRequestId(early, requestId);
       }
       let response = await handler(ctx);

@@ -53,11 +53,9 @@ export type EventContext = Pick<RequestContext, "log" | "fields" | "startedAt" |
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** ctx.fields without what the request logger already binds (operationId), so no key appears twice. */
-function dimensions(ctx: EventContext): Record<string, unknown> {
-  const { operationId: _bound, ...rest } = ctx.fields;
-  return rest;
-}
+// Each event spreads ctx.fields and then sets operationId to undefined: the request logger already binds
+// operationId, and an undefined member is left out of the line, so no key appears twice (one copy of the
+// fields instead of two).
 
 // Levels: at the default `info` a proxied call writes ONE line, capability_invocation_completed, which
 // carries everything the others do plus the outcome and latencies (and rejections write
@@ -67,7 +65,8 @@ function dimensions(ctx: EventContext): Record<string, unknown> {
 export function requestAccepted(ctx: EventContext, call: McpCall): void {
   if (!ctx.log.enabled("debug")) return;
   ctx.log.debug("mcp_request_accepted", `accepted ${call.mcpMethod ?? call.kind}`, {
-    ...dimensions(ctx),
+    ...ctx.fields,
+    operationId: undefined,
     httpMethod: ctx.request.method,
     transport: TRANSPORT,
     mcpMethod: call.mcpMethod,
@@ -78,7 +77,8 @@ export function requestAccepted(ctx: EventContext, call: McpCall): void {
 export function requestRejected(ctx: EventContext, rejection: Rejection): void {
   if (!ctx.log.enabled("info")) return;
   ctx.log.info("mcp_request_rejected", `rejected with ${rejection.httpStatus}: ${rejection.reasonCode}`, {
-    ...dimensions(ctx),
+    ...ctx.fields,
+    operationId: undefined,
     httpMethod: ctx.request.method,
     transport: TRANSPORT,
     ...rejection,
@@ -89,7 +89,8 @@ export function requestRejected(ctx: EventContext, rejection: Rejection): void {
 export function invocationStarted(ctx: EventContext, call: McpCall): void {
   if (!ctx.log.enabled("debug")) return;
   ctx.log.debug("capability_invocation_started", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""}`, {
-    ...dimensions(ctx),
+    ...ctx.fields,
+    operationId: undefined,
     mcpMethod: call.mcpMethod,
     capabilityName: call.capabilityName,
     clientName: call.clientName,
@@ -102,7 +103,8 @@ export function invocationCompleted(ctx: EventContext, call: McpCall, completion
   if (!ctx.log.enabled("info")) return;
   const latencyMs = performance.now() - ctx.startedAt;
   ctx.log.info("capability_invocation_completed", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""} → ${completion.outcome}`, {
-    ...dimensions(ctx),
+    ...ctx.fields,
+    operationId: undefined,
     mcpMethod: call.mcpMethod,
     capabilityName: call.capabilityName,
     clientName: call.clientName,

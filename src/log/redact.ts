@@ -28,19 +28,37 @@ export function isSecretVariableName(name: string): boolean {
   return SECRET_VAR.test(name);
 }
 
-// Credential shapes we mint or forward: our opaque tokens, bearer headers, JWTs, basic auth.
-const CREDENTIAL_SHAPES: RegExp[] = [
-  /\b(at|rt|ac|cs|sess)_[A-Za-z0-9_-]{16,}/g,
-  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+/** Whether `line` has one of our credential prefixes (at_, rt_, ac_, cs_, sess_): one pass over its underscores. */
+function hasCredentialPrefix(line: string): boolean {
+  for (let u = line.indexOf("_", 2); u !== -1; u = line.indexOf("_", u + 1)) {
+    const a = line.charCodeAt(u - 2);
+    const b = line.charCodeAt(u - 1);
+    // "at", "rt", "ac", "cs", and "ss" (the end of "sess").
+    if ((b === 0x74 && (a === 0x61 || a === 0x72)) || (a === 0x61 && b === 0x63) || (b === 0x73 && (a === 0x63 || a === 0x73))) return true;
+  }
+  return false;
+}
+
+// Credential shapes we mint or forward: our opaque tokens, bearer headers, JWTs, basic auth. Every line
+// is scrubbed, so each shape has an exact, cheap pre-check: a line failing it cannot match the pattern.
+const CREDENTIAL_SHAPES: { readonly pattern: RegExp; readonly mayMatch: (line: string) => boolean }[] = [
+  { pattern: /\b(at|rt|ac|cs|sess)_[A-Za-z0-9_-]{16,}/g, mayMatch: hasCredentialPrefix },
+  { pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, mayMatch: () => true },
+  { pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, mayMatch: (line) => line.includes("eyJ") },
 ];
 
 export class SecretRegistry {
   private readonly values = new Set<string>();
+  /** Each secret as it appears in a line: as is, and JSON-escaped when that differs (scrub runs on every line). */
+  private readonly spellings: string[] = [];
 
   add(value: string | undefined): void {
     // Very short values would mask ordinary words; such "secrets" are rejected at config time anyway.
-    if (value && value.length >= 6) this.values.add(value);
+    if (!value || value.length < 6 || this.values.has(value)) return;
+    this.values.add(value);
+    this.spellings.push(value);
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) this.spellings.push(escaped);
   }
 
   has(value: string): boolean {
@@ -49,16 +67,13 @@ export class SecretRegistry {
 
   scrub(line: string): string {
     let out = line;
-    for (const value of this.values) {
-      if (out.includes(value)) out = out.split(value).join(REDACTED);
-      const escaped = JSON.stringify(value).slice(1, -1);
-      if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
-    }
-    for (const shape of CREDENTIAL_SHAPES) {
-      shape.lastIndex = 0;
-      if (shape.test(out)) {
-        shape.lastIndex = 0;
-        out = out.replace(shape, REDACTED);
+    for (const spelling of this.spellings) if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);
+    for (const { pattern, mayMatch } of CREDENTIAL_SHAPES) {
+      if (!mayMatch(out)) continue;
+      pattern.lastIndex = 0;
+      if (pattern.test(out)) {
+        pattern.lastIndex = 0;
+        out = out.replace(pattern, REDACTED);
       }
     }
     return out;

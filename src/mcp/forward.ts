@@ -2,6 +2,7 @@ import type { ProxySettings } from "../config/types.ts";
 import { clientResponseHeaders } from "../gateway/upstream-headers.ts";
 import type { Completion } from "../log/events.ts";
 import { probeConnect } from "./connect-probe.ts";
+import { deadlineAfter } from "./deadlines.ts";
 import { faultEvent, faultResponse, FAULTS, type FaultReason } from "./faults.ts";
 import type { McpCall } from "./jsonrpc.ts";
 import { JsonRpcScanner, parsedVerdict, type ResponseVerdict } from "./response-scan.ts";
@@ -97,19 +98,19 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   const onClientGone = () => abort("client_gone");
   if (ex.clientSignal.aborted) abort("client_gone");
   else ex.clientSignal.addEventListener("abort", onClientGone);
-  const deadline = setTimeout(abort, limits.requestTimeoutMs, "upstream_timeout");
+  const deadline = deadlineAfter(limits.requestTimeoutMs, () => abort("upstream_timeout"));
   let answered = false;
-  const connectCheck = setTimeout(() => {
+  const connectCheck = deadlineAfter(limits.connectTimeoutMs, () => {
     void probeConnect(target.hostname, target.port, limits.connectTimeoutMs).then((result) => {
       if (result === "timeout" && !answered) abort("upstream_connect_timeout");
     });
-  }, limits.connectTimeoutMs);
+  });
   let finished = false;
   const finish = (completion: Completion) => {
     if (finished) return;
     finished = true;
-    clearTimeout(deadline);
-    clearTimeout(connectCheck);
+    deadline.cancel();
+    connectCheck.cancel();
     ex.clientSignal.removeEventListener("abort", onClientGone);
     ex.complete(completion);
   };
@@ -161,7 +162,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamError: (err as Error).message });
   }
   answered = true;
-  clearTimeout(connectCheck);
+  connectCheck.cancel();
 
   const status = upstream.status;
   if (status === 401 || status === 403) {

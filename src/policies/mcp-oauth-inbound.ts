@@ -72,7 +72,8 @@ export function browserLoginKind(options: McpOAuthInboundOptions): BrowserLoginK
 
 /** RFC 6750 §2: only the Authorization header; a token in the query string would end up in logs. */
 function tokenInQuery(url: URL): boolean {
-  return url.searchParams.has("access_token");
+  // Most MCP calls have no query string: skip building URLSearchParams for them.
+  return url.search !== "" && url.searchParams.has("access_token");
 }
 
 function bearerToken(header: string | null): string | undefined {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "bun:test";
+import fc from "fast-check";
 import { createLogger, errorFields, prettyLine } from "../../src/log/logger.ts";
 import { REDACTED, SecretRegistry } from "../../src/log/redact.ts";
 
@@ -53,6 +54,13 @@ describe("log stream", () => {
     for (const l of lines) JSON.parse(l);
   });
 
+  it("masks credential shapes exactly as the bare patterns would (the pre-checks only skip lines that cannot match)", () => {
+    const patterns = [/\b(at|rt|ac|cs|sess)_[A-Za-z0-9_-]{16,}/g, /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g];
+    const reference = (line: string) => patterns.reduce((out, pattern) => out.replace(pattern, REDACTED), line);
+    const piece = fc.constantFrom("at_", "rt_", "ac_", "cs_", "sess_", "ss_", "xat_", "Bearer ", "BASIC  ", "eyJ", "ABCDEFGHijklmnop", "0123", ".", "_", "-", " ", '"', "é");
+    fc.assert(fc.property(fc.array(piece, { maxLength: 24 }), (parts) => expect(new SecretRegistry().scrub(parts.join(""))).toBe(reference(parts.join("")))), { numRuns: 2000 });
+  });
+
   it("flattens an error chain into err/cause fields", () => {
     const err = new Error("outer", { cause: new TypeError("inner") });
     expect(errorFields(err)).toEqual({ errName: "Error", errMessage: "outer", causeName: "TypeError", causeMessage: "inner" });
@@ -61,5 +69,36 @@ describe("log stream", () => {
   it("renders a pretty line for humans", () => {
     const line = prettyLine(JSON.stringify({ time: "2026-01-01T10:11:12.000Z", level: "info", event: "e", msg: "hello", port: 9000 }), false);
     expect(line).toBe("10:11:12 INFO  e  hello  port=9000\n");
+  });
+});
+
+describe("stdout sink", () => {
+  // Batches of lines across event-loop turns, then an immediate exit: whatever is still buffered must
+  // be written on exit, after what went out before.
+  const script = (batches: number) =>
+    `import { createLogger } from ${JSON.stringify(`${import.meta.dir}/../../src/log/logger.ts`)};
+     const log = createLogger();
+     for (let b = 0; b < ${batches}; b++) {
+       for (let i = 0; i < 1000; i++) log.info("line_written", "line", { i: b * 1000 + i });
+       await new Promise((resolve) => setImmediate(resolve));
+     }
+     for (let i = 0; i < 1000; i++) log.info("line_written", "line", { i: ${batches} * 1000 + i });
+     process.exit(0);`;
+  const sequence = (text: string) => text.trimEnd().split("\n").map((l) => (JSON.parse(l) as { i: number }).i);
+
+  it("delivers every line to a pipe, in order, also those still buffered at exit", async () => {
+    const proc = Bun.spawn([process.execPath, "--no-env-file", "-e", script(10)], { stdout: "pipe", stderr: "inherit" });
+    const text = await new Response(proc.stdout).text();
+    await proc.exited;
+    expect(sequence(text)).toEqual([...Array(11_000).keys()]);
+  });
+
+  it("delivers every line to a regular file, in order", async () => {
+    const file = `${Bun.env.TMPDIR ?? "/tmp"}/mcpgw-log-${crypto.randomUUID()}.jsonl`;
+    const proc = Bun.spawn([process.execPath, "--no-env-file", "-e", script(5)], { stdout: Bun.file(file), stderr: "inherit" });
+    await proc.exited;
+    const text = await Bun.file(file).text();
+    await Bun.file(file).delete();
+    expect(sequence(text)).toEqual([...Array(6_000).keys()]);
   });
 });
