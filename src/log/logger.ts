@@ -1,4 +1,5 @@
 import { writeSync } from "node:fs";
+import pino from "pino";
 import { redactFields, SecretRegistry } from "./redact.ts";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
@@ -128,110 +129,50 @@ class CoalescingWriter implements LineSink {
   }
 }
 
-const RANK: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Number.POSITIVE_INFINITY };
-
-/** JSON.stringify that never throws: a cycle becomes "[Circular]", a bigint its decimal string. */
-function stringify(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") return v.toString();
-      if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[Circular]";
-        seen.add(v);
-      }
-      return v;
-    });
-  }
-}
-
-/** `,"k":v,…` for the members of a field object (redacted); "" when it has none to print. */
-function members(fields: LogFields): string {
-  const json = stringify(redactFields(fields));
-  return json.length > 2 ? `,${json.slice(1, -1)}` : "";
-}
-
-/** One process-wide stream: level, clock, redaction and the sink, shared by every child logger. */
-class Stream {
-  private lastMs = 0;
-  private lastTime = "";
-
-  constructor(
-    readonly rank: number,
-    readonly secrets: SecretRegistry,
-    private readonly sink: LineSink,
-  ) {}
-
-  /** `"time"` as ISO 8601 with milliseconds; formatted once per millisecond, however many lines share it. */
-  private time(): string {
-    const now = Date.now();
-    if (now !== this.lastMs) {
-      this.lastMs = now;
-      this.lastTime = new Date(now).toISOString();
-    }
-    return this.lastTime;
-  }
-
-  // Member order: level, time, the child's bindings, event, the fields, msg. A field repeating a binding
-  // appears twice; JSON readers take the later one.
-  write(level: string, bindings: string, event: string, msg: string, fields: LogFields | undefined): void {
-    const line = `{"level":"${level}","time":"${this.time()}"${bindings},"event":${stringify(event)}${fields ? members(fields) : ""},"msg":${stringify(msg)}}\n`;
-    this.sink.write(this.secrets.scrub(line));
-  }
-}
-
-class StreamLogger implements Logger {
-  /** The bindings as JSON members, rendered on the first line written (most request loggers never write). */
-  private rendered: string | undefined;
-
-  constructor(
-    private readonly stream: Stream,
-    private readonly inherited: string,
-    private readonly bindings: LogFields | undefined,
-  ) {}
-
-  get secrets(): SecretRegistry {
-    return this.stream.secrets;
-  }
-
-  private at(level: LogLevel, event: string, msg: string, fields: LogFields | undefined): void {
-    if (RANK[level] < this.stream.rank) return;
-    this.stream.write(level, this.chindings(), event, msg, fields);
-  }
-
-  private chindings(): string {
-    return (this.rendered ??= this.bindings ? this.inherited + members(this.bindings) : this.inherited);
-  }
-
-  trace(event: string, msg: string, fields?: LogFields): void {
-    this.at("trace", event, msg, fields);
-  }
-  debug(event: string, msg: string, fields?: LogFields): void {
-    this.at("debug", event, msg, fields);
-  }
-  info(event: string, msg: string, fields?: LogFields): void {
-    this.at("info", event, msg, fields);
-  }
-  warn(event: string, msg: string, fields?: LogFields): void {
-    this.at("warn", event, msg, fields);
-  }
-  error(event: string, msg: string, fields?: LogFields): void {
-    this.at("error", event, msg, fields);
-  }
-  child(bindings: LogFields): Logger {
-    return new StreamLogger(this.stream, this.chindings(), bindings);
-  }
-  enabled(level: LogLevel): boolean {
-    return level !== "silent" && RANK[level] >= this.stream.rank;
-  }
+/**
+ * A logger over pino whose children are created lazily: the per-request logger (bound to a requestId)
+ * costs nothing until the request actually writes a line, which at `info` is once per proxied call.
+ */
+function wrap(root: pino.Logger, parent: () => pino.Logger, bindings: LogFields | undefined, secrets: SecretRegistry): Logger {
+  let own: pino.Logger | undefined;
+  const get = () => (own ??= bindings ? parent().child(redactFields(bindings) as LogFields) : parent());
+  const at =
+    (level: "trace" | "debug" | "info" | "warn" | "error") =>
+    (event: string, msg: string, fields?: LogFields): void => {
+      if (!root.isLevelEnabled(level)) return;
+      get()[level]({ event, ...fields }, msg);
+    };
+  return {
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (childBindings) => wrap(root, get, childBindings, secrets),
+    enabled: (level) => level !== "silent" && root.isLevelEnabled(level),
+    secrets,
+  };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets ?? new SecretRegistry();
   const sink = options.sink ?? stdoutSink(options.format ?? "json");
-  return new StreamLogger(new Stream(RANK[options.level ?? "info"], secrets, sink), "", undefined);
+  const root = pino(
+    {
+      level: options.level ?? "info",
+      base: undefined,
+      messageKey: "msg",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redactFields(obj) as Record<string, unknown>,
+      },
+    },
+    // pino formats; our sink writes (CoalescingWriter: cheaper than sonic-boom per line) after the
+    // redaction layer has scrubbed the finished line.
+    { write: (line: string) => sink.write(secrets.scrub(line)) },
+  );
+  return wrap(root, () => root, undefined, secrets);
 }
 
 /** Flattened error chain (§5.4): errName, errMessage, causeName, causeMessage, up to 4 levels. */
