@@ -6,6 +6,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import { DEMO_UPSTREAM, startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { buildApp, buildUnconfiguredApp, HEALTH_READY, type Gateway, type Readiness } from "../gateway/app.ts";
 import type { Services } from "../gateway/context.ts";
+import { hostPolicy } from "../gateway/host-guard.ts";
 import { createLogger, errorFields, type LineSink, type Logger } from "../log/logger.ts";
 import { openStore, StoreError, type Store } from "../store/database.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
@@ -66,6 +67,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     secrets: log.secrets,
     dataDir,
     mode,
+    listenHost: settings.host,
     now,
     oauth,
     demoUpstreamUrl: () => {
@@ -98,6 +100,11 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       app = next;
       config = result.config;
       readiness = { ready: true };
+      if (hostPolicy(config.settings, settings.host).kind === "any") {
+        log.warn("host_check_disabled", `Bound to ${settings.host} with neither mcpgw.publicOrigin nor mcpgw.allowedHosts: every Host name is answered, so DNS-rebinding protection is off.`, {
+          hint: "Set mcpgw.publicOrigin (or mcpgw.allowedHosts) in zuplo.jsonc.",
+        });
+      }
       for (const route of config.routes) {
         const rewrite = (route.handler.options as { rewritePattern?: string }).rewritePattern ?? "";
         log.info("route_registered", `${route.methods.join(",")} ${route.path} → ${describeTarget(rewrite, demo)}`, {

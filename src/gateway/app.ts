@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config/types.ts";
 import type { Services } from "./context.ts";
 import { compileRoute, instantiatePolicies, type CompiledRoute } from "./pipeline.ts";
 import { problemResponse } from "./problem.ts";
+import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
 import { reservedPrefixes } from "../config/rules.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { methodNotAllowed, mcpProxyHandler } from "./mcp-proxy-handler.ts";
@@ -24,6 +25,7 @@ export interface Readiness {
   reason?: string;
 }
 
+const HEALTH_PREFIX = "/__mcpgw/health/";
 export const HEALTH_LIVE = "/__mcpgw/health/live";
 export const HEALTH_READY = "/__mcpgw/health/ready";
 
@@ -69,7 +71,11 @@ interface PathRoutes {
   readonly mcp: boolean;
 }
 
-function answer(routes: PathRoutes, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
+function answer(routes: PathRoutes, hosts: HostPolicy, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
+  // MCP transport spec: a browser Origin that is not ours is refused (DNS rebinding); clients send none.
+  if (routes.mcp && !originAllowed(hosts, request.headers.get("origin"))) {
+    return problemResponse(403, "Requests from this Origin are not accepted: a web page may not call this MCP server.");
+  }
   const run = routes.methods.get(request.method);
   if (run) return run(request, url, clientAddress);
   // An MCP path answers every undeclared method (DELETE on a "get,post" route…) with the seed's 405.
@@ -92,7 +98,8 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
     if (!routes) byPath.set(route.path, (routes = { path: route.path, methods: new Map(), mcp: mcpPaths.has(route.path) }));
     for (const m of route.methods) routes.methods.set(m, run);
   }
-  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
+  const hosts = hostPolicy(config.settings, services.listenHost);
+  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, hosts, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
   app.notFound((c) => problemResponse(404, `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`));
 
   // A literal route path outside the gateway's own prefixes is found by an exact lookup exactly where
@@ -104,10 +111,13 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
   );
   return {
     fetch(request, bindings) {
+      const host = request.headers.get("host");
+      // DNS rebinding: only the names the gateway is known by; health probes may use any (a pod IP).
+      if (!hostAllowed(hosts, host) && !new URL(request.url).pathname.startsWith(HEALTH_PREFIX)) return misdirected(host);
       const path = request.method === "HEAD" ? undefined : plainPath(request.url);
       const routes = path === undefined ? undefined : direct.get(path);
       if (!routes) return app.fetch(request, bindings);
-      return answer(routes, request, new URL(request.url), bindings.clientAddress);
+      return answer(routes, hosts, request, new URL(request.url), bindings.clientAddress);
     },
   };
 }

@@ -61,6 +61,8 @@ export interface Services {
   readonly dataDir: string;
   /** "dev" enables loopback conveniences (dev-login, http CIMD on loopback); "start" is production. */
   readonly mode: "dev" | "start";
+  /** The address the server binds (--host): decides which Host names are answered by default. */
+  readonly listenHost: string;
   readonly now: () => number;
   /** URL of the built-in demo upstream, started on first use (rewritePattern "mcpgw:demo"). */
   demoUpstreamUrl(): string;

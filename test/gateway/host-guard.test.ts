@@ -1,6 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import type { GatewaySettings } from "../../src/config/types.ts";
 import { hostAllowed, hostName, hostPolicy, originAllowed } from "../../src/gateway/host-guard.ts";
+import { startGateway } from "../helpers/gateway.ts";
+import { mcpRoute, routesDoc } from "../helpers/project.ts";
 
 const settings = (over: Partial<GatewaySettings> = {}): GatewaySettings => ({
   basePath: "",
@@ -44,5 +46,27 @@ describe("host guard (DNS rebinding)", () => {
     expect(hostName("Example.COM:80")).toBe("example.com");
     expect(hostName("[::1]:9000")).toBe("[::1]");
     expect(hostName("127.0.0.1")).toBe("127.0.0.1");
+  });
+});
+
+describe("host guard on a running gateway", () => {
+  it("refuses a rebinding Host and a foreign Origin on MCP routes, and still answers health probes", async () => {
+    const gw = await startGateway({ routes: routesDoc({ "/mcp/demo-v1": { "get,post": mcpRoute("demo", "mcpgw:demo") } }) });
+    try {
+      const port = new URL(gw.url).port;
+      const post = (headers: Record<string, string>) =>
+        fetch(`${gw.url}/mcp/demo-v1`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+        });
+      expect((await post({ host: `rebind.attacker.example:${port}` })).status).toBe(403);
+      expect((await post({ origin: `http://rebind.attacker.example:${port}` })).status).toBe(403);
+      expect((await post({ origin: `http://127.0.0.1:${port}` })).status).toBe(200);
+      expect((await post({})).status).toBe(200);
+      expect((await fetch(`${gw.url}/__mcpgw/health/ready`, { headers: { host: `10.1.2.3:${port}` } })).status).toBe(200);
+    } finally {
+      await gw.stop();
+    }
   });
 });
