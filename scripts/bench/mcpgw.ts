@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { mcpRoute, routesDoc, writeProject } from "../../test/helpers/project.ts";
+// The same dev-login OAuth policy the OAuth tests use: the token comes from the real flow.
+import { OAUTH_POLICY, oauthPolicy } from "../../test/oauth/helpers.ts";
 import { TOOLS } from "./messages.ts";
 import { freePort, spawnManaged, waitForPort, type ManagedProcess } from "./processes.ts";
 
@@ -8,7 +10,6 @@ import { freePort, spawnManaged, waitForPort, type ManagedProcess } from "./proc
 // proxies to a bench upstream. Rebuilt with `npm run build` when missing or older than src/.
 
 export const ROUTE_PATH = "/mcp/bench";
-export const OAUTH_POLICY = "bench-oauth";
 export const FILTER_POLICY = "bench-filter";
 
 export type GatewayProfile = "plain" | "filter" | "oauth-filter";
@@ -38,22 +39,6 @@ export function ensureBinary(root: string, say: (line: string) => void): BinaryS
   const result = Bun.spawnSync(["npm", "run", "build", "--silent"], { cwd: root, stdout: "pipe", stderr: "pipe", timeout: 180_000 });
   if (result.exitCode !== 0) return { path, built: false, error: `npm run build failed: ${(result.stderr.toString() || result.stdout.toString()).trim().slice(-2_000)}` };
   return { path, built: true };
-}
-
-function oauthPolicy(): object {
-  return {
-    name: OAUTH_POLICY,
-    policyType: "mcp-oauth-inbound",
-    handler: {
-      module: "$import(@zuplo/runtime/mcp-gateway)",
-      export: "McpOAuthInboundPolicy",
-      options: {
-        oidc: { issuer: "http://127.0.0.1:9000", jwksUrl: "http://127.0.0.1:9000/.well-known/jwks.json" },
-        // The dev-login shortcut: recognised by its path; host and port are ignored.
-        browserLogin: { url: "http://127.0.0.1:9000/oauth/dev-login" },
-      },
-    },
-  };
 }
 
 function filterPolicy(): object {
