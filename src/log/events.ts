@@ -86,29 +86,24 @@ export function requestRejected(ctx: EventContext, rejection: Rejection): void {
   });
 }
 
+/** `tools/call add`: the call as the event message names it. */
+const callLabel = (call: McpCall) => `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""}`;
+
+/** The dimensions both invocation events carry (operationId is bound on the request logger already). */
+function callFields(ctx: EventContext, call: McpCall) {
+  return { ...ctx.fields, operationId: undefined, mcpMethod: call.mcpMethod, capabilityName: call.capabilityName, clientName: call.clientName, messageKind: call.kind };
+}
+
 export function invocationStarted(ctx: EventContext, call: McpCall): void {
   if (!ctx.log.enabled("debug")) return;
-  ctx.log.debug("capability_invocation_started", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""}`, {
-    ...ctx.fields,
-    operationId: undefined,
-    mcpMethod: call.mcpMethod,
-    capabilityName: call.capabilityName,
-    clientName: call.clientName,
-    messageKind: call.kind,
-    batchSize: call.batchSize,
-  });
+  ctx.log.debug("capability_invocation_started", callLabel(call), { ...callFields(ctx, call), batchSize: call.batchSize });
 }
 
 export function invocationCompleted(ctx: EventContext, call: McpCall, completion: Completion): void {
   if (!ctx.log.enabled("info")) return;
   const latencyMs = performance.now() - ctx.startedAt;
-  ctx.log.info("capability_invocation_completed", `${call.mcpMethod ?? call.kind}${call.capabilityName ? ` ${call.capabilityName}` : ""} → ${completion.outcome}`, {
-    ...ctx.fields,
-    operationId: undefined,
-    mcpMethod: call.mcpMethod,
-    capabilityName: call.capabilityName,
-    clientName: call.clientName,
-    messageKind: call.kind,
+  ctx.log.info("capability_invocation_completed", `${callLabel(call)} → ${completion.outcome}`, {
+    ...callFields(ctx, call),
     ...completion,
     latencyMs: round(latencyMs),
     gatewayMs: round(latencyMs - completion.upstreamMs),
