@@ -18,7 +18,7 @@ export function randomId(prefix: string, bytes = 16): string {
 
 /** SHA-256, base64url: the primary key under which a credential is stored and looked up. */
 export function hashCredential(value: string): string {
-  return new Bun.CryptoHasher("sha256").update(value).digest("base64url");
+  return Bun.SHA256.hash(value, "base64url");
 }
 
 /** Constant-time comparison of two hashes (or other equal-length secrets). */
@@ -30,5 +30,5 @@ export function sameSecret(a: string, b: string): boolean {
 
 /** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))). */
 export function s256(verifier: string): string {
-  return new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
+  return Bun.SHA256.hash(verifier, "base64url");
 }
