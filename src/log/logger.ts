@@ -1,5 +1,7 @@
 import { writeSync } from "node:fs";
 import pino from "pino";
+// Before the first line is written: pino otherwise traces every line under Bun (see the file).
+import "./tracing-channel-shim.ts";
 import { redactFields, SecretRegistry } from "./redact.ts";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
