@@ -20,13 +20,13 @@ const REQUESTS = Number(process.argv[2] ?? 30_000);
 const realFetch = globalThis.fetch;
 
 /** The minimal upstream's answer for a method, as fixed bytes with their length (a buffered JSON answer). */
-function cannedAnswer(method: BenchMethod, id: string): Uint8Array {
+function cannedAnswer(method: BenchMethod, id: string): Uint8Array<ArrayBuffer> {
   const t = answerTemplate(method)!;
   return new TextEncoder().encode(t.before + id + t.after);
 }
 
 function stubUpstream(): void {
-  const answers = new Map<string, Uint8Array>();
+  const answers = new Map<string, Uint8Array<ArrayBuffer>>();
   globalThis.fetch = (async (_url: string, init: RequestInit) => {
     const body = typeof init.body === "string" ? init.body : new TextDecoder().decode(init.body as Uint8Array);
     const method = (JSON.parse(body) as { method: BenchMethod }).method;
