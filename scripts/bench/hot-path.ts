@@ -64,7 +64,7 @@ try {
   for (const profile of profiles) {
     const projectDir = writeBenchProject("http://127.0.0.1:9/mcp", profile);
     const mode = profile === "oauth-filter" ? "dev" : "start";
-    const gw = await serve({ projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: "info", logFormat: "json" }, mode, {}, { sink: discard });
+    const gw = await serve({ projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: (process.env.HOT_PATH_LOG_LEVEL ?? "info") as "info", logFormat: "json" }, mode, {}, { sink: discard });
     const headers: Record<string, string> = { ...PROTOCOL_HEADERS, host: new URL(gw.url).host };
     if (profile === "oauth-filter") headers.authorization = `Bearer ${await obtainAccessToken(gw.url, `${gw.url}${ROUTE_PATH}`)}`;
     gateways.push({ profile, gw, headers });
@@ -73,7 +73,7 @@ try {
   stubUpstream();
   const methods: BenchMethod[] = process.env.HOT_PATH_METHOD ? [process.env.HOT_PATH_METHOD as BenchMethod] : ["tools/call", "tools/list"];
   for (const method of methods) {
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < Number(process.env.HOT_PATH_ROUNDS ?? 2); round++) {
       const honoUs = await measure((r) => hono.fetch(r), "http://127.0.0.1/mcp", { ...PROTOCOL_HEADERS, authorization: "Bearer t0k3n" }, method);
       const row = [`${method} round ${round + 1}: hono ${honoUs.toFixed(1)} µs`];
       for (const { profile, gw, headers } of gateways) {
