@@ -1,7 +1,8 @@
 import type { GatewayConfig, RouteConfig } from "../config/types.ts";
 import { errorFields } from "../log/logger.ts";
 import { findHandler, findPolicy } from "../policies/registry.ts";
-import { BodyTooLargeError, type InboundPolicy, type RequestBody, type RequestContext, type RouteHandler, type Services } from "./context.ts";
+import type { Logger } from "../log/logger.ts";
+import { BodyTooLargeError, type GatewayUser, type InboundPolicy, type RequestBody, type RequestContext, type ResponseHook, type RouteHandler, type Services } from "./context.ts";
 import { publicOrigin } from "./origin.ts";
 import { faultResponse, rejectWithFault } from "../mcp/faults.ts";
 import { upstreamRequestHeaders } from "./upstream-headers.ts";
@@ -32,7 +33,7 @@ async function readBody(request: Request, limit: number): Promise<RequestBody> {
   if (declared !== null) {
     if (Number(declared) > limit) throw new BodyTooLargeError(limit);
     // HTTP framing ends the body at Content-Length, so reading it whole is bounded.
-    bytes = new Uint8Array(await request.arrayBuffer());
+    bytes = await request.bytes();
   } else {
     bytes = await readChunked(request.body, limit);
   }
@@ -65,34 +66,82 @@ async function readChunked(body: ReadableStream<Uint8Array> | null, limit: numbe
   return out;
 }
 
+/** What a compiled route shares with each of its requests. */
+interface RouteRuntime {
+  readonly route: RouteConfig;
+  readonly config: GatewayConfig;
+  readonly handler: RouteHandler;
+  readonly limit: number;
+  readonly log: Logger;
+}
+
+/**
+ * One request's context. A class, so that a request allocates one object rather than a closure per
+ * member, and what only some requests need (the request logger) is made on first use.
+ */
+class Context implements RequestContext {
+  readonly requestId = crypto.randomUUID();
+  readonly startedAt = performance.now();
+  readonly origin: string;
+  readonly upstreamHeaders: Headers;
+  readonly fields: Record<string, unknown>;
+  readonly responseHooks: ResponseHook[] = [];
+  user?: GatewayUser;
+  private bodyPromise: Promise<RequestBody> | undefined;
+  private requestLog: Logger | undefined;
+
+  constructor(
+    readonly request: Request,
+    readonly url: URL,
+    readonly clientAddress: string | undefined,
+    private readonly runtime: RouteRuntime,
+  ) {
+    this.origin = publicOrigin(request, url, runtime.config.settings);
+    this.upstreamHeaders = upstreamRequestHeaders(request.headers, this.requestId, clientAddress, this.origin);
+    this.fields = { operationId: runtime.route.operationId };
+  }
+
+  get route(): RouteConfig {
+    return this.runtime.route;
+  }
+
+  get config(): GatewayConfig {
+    return this.runtime.config;
+  }
+
+  get log(): Logger {
+    return (this.requestLog ??= this.runtime.log.child({ requestId: this.requestId }));
+  }
+
+  set log(log: Logger) {
+    this.requestLog = log;
+  }
+
+  /** The body, read and parsed at most once whoever asks first. */
+  body(): Promise<RequestBody> {
+    return (this.bodyPromise ??= readBody(this.request, this.runtime.limit));
+  }
+
+  /** What body() has read so far, if anything asked (for the error path). */
+  bodyIfRead(): Promise<RequestBody> | undefined {
+    return this.bodyPromise;
+  }
+
+  invokeHandler(): Promise<Response> {
+    return this.runtime.handler(this);
+  }
+}
+
 export function compileRoute(route: RouteConfig, config: GatewayConfig, services: Services, policies: Map<string, InboundPolicy>): CompiledRoute {
   const def = findHandler(route.handler.exportName);
   if (!def) throw new Error(`unknown handler ${route.handler.exportName}`);
   const handler: RouteHandler = def.create(route.handler.options, { config, services, name: route.operationId });
   const steps = route.inbound.map((name) => policies.get(name)!);
-  const limit = config.settings.proxy.maxRequestBodyBytes;
-  const routeLog = services.log.child({ operationId: route.operationId });
+  const runtime: RouteRuntime = { route, config, handler, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }) };
 
   return async (request, url, clientAddress) => {
-    const requestId = crypto.randomUUID();
-    const origin = publicOrigin(request, url, config.settings);
-    let bodyPromise: Promise<RequestBody> | undefined;
-    const ctx: RequestContext = {
-      request,
-      url,
-      requestId,
-      route,
-      config,
-      origin,
-      clientAddress,
-      startedAt: performance.now(),
-      upstreamHeaders: upstreamRequestHeaders(request.headers, requestId, clientAddress, origin),
-      log: routeLog.child({ requestId }),
-      fields: { operationId: route.operationId },
-      responseHooks: [],
-      body: () => (bodyPromise ??= readBody(request, limit)),
-      invokeHandler: () => handler(ctx),
-    };
+    const ctx = new Context(request, url, clientAddress, runtime);
+    const requestId = ctx.requestId;
     try {
       for (const step of steps) {
         const result = step(ctx);
@@ -108,7 +157,8 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
       if (err instanceof BodyTooLargeError) return withRequestId(rejectWithFault(ctx, "request_too_large", null, { limitBytes: err.limit }), requestId);
       ctx.log.error("request_failed", "The gateway failed while handling the request.", { ...ctx.fields, ...errorFields(err) });
       // MCP clients get a JSON-RPC error answering their id, never an HTML page or a stack trace.
-      const body = bodyPromise ? await bodyPromise.catch(() => undefined) : undefined;
+      const read = ctx.bodyIfRead();
+      const body = read ? await read.catch(() => undefined) : undefined;
       const id = (body?.json as { id?: unknown } | undefined)?.id;
       return withRequestId(faultResponse("internal_error", typeof id === "string" || typeof id === "number" ? id : null, requestId), requestId);
     }
@@ -116,6 +166,8 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
 }
 
 function withRequestId(response: Response, requestId: string): Response {
+  // Proxied answers carry it already (clientResponseHeaders): a read is cheaper than a write.
+  if (response.headers.get("x-request-id") === requestId) return response;
   try {
     response.headers.set("x-request-id", requestId);
     return response;

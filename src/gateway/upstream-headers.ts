@@ -39,7 +39,7 @@ export function upstreamRequestHeaders(inbound: Headers, requestId: string, clie
 // OAuth against us (the handler turns an upstream 401 into a JSON-RPC error instead); Alt-Svc, which
 // would point the client at the upstream's host; and framing, which the HTTP server recomputes
 // (fetch has already decoded any Content-Encoding, so the upstream's length and encoding are stale).
-const DROPPED_RESPONSE_HEADERS = [
+const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -53,13 +53,21 @@ const DROPPED_RESPONSE_HEADERS = [
   "alt-svc",
   "content-length",
   "content-encoding",
-];
+]);
 
-export function clientResponseHeaders(upstream: Headers): Headers {
-  const out = new Headers(upstream);
+/**
+ * The client's response headers, plus x-request-id: one pass over the upstream's headers into a plain
+ * record (a Headers copy and a delete per dropped name cost a native call each, on every request).
+ */
+export function clientResponseHeaders(upstream: Headers, requestId: string): Record<string, string> {
+  const out: Record<string, string> = {};
   // RFC 9110 §7.6.1: a Connection header names further hop-by-hop fields.
   const connection = upstream.get("connection");
-  if (connection) for (const token of connection.split(",")) out.delete(token.trim());
-  for (const name of DROPPED_RESPONSE_HEADERS) out.delete(name);
+  const named = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : undefined;
+  for (const [name, value] of upstream) {
+    if (DROPPED_RESPONSE_HEADERS.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  out["x-request-id"] = requestId;
   return out;
 }

@@ -1,6 +1,8 @@
 import type { RequestContext } from "../gateway/context.ts";
 import type { FailureOrigin } from "../mcp/faults.ts";
 import type { McpCall } from "../mcp/jsonrpc.ts";
+import { quote, scalarMembers } from "./line-format.ts";
+import { redactFields } from "./redact.ts";
 
 // Analytics events (spec §5.1): one JSON log line each on the request's logger, with `event` naming
 // it. Per request: mcp_request_accepted or mcp_request_rejected. Per proxied JSON-RPC POST:
@@ -102,11 +104,69 @@ export function invocationStarted(ctx: EventContext, call: McpCall): void {
 export function invocationCompleted(ctx: EventContext, call: McpCall, completion: Completion): void {
   if (!ctx.log.enabled("info")) return;
   const latencyMs = performance.now() - ctx.startedAt;
-  ctx.log.info("capability_invocation_completed", `${callLabel(call)} → ${completion.outcome}`, {
-    ...callFields(ctx, call),
-    ...completion,
-    latencyMs: round(latencyMs),
-    gatewayMs: round(latencyMs - completion.upstreamMs),
-    upstreamMs: round(completion.upstreamMs),
-  });
+  ctx.log.infoMembers("capability_invocation_completed", `${callLabel(call)} → ${completion.outcome}`, completedMembers(ctx.fields, call, completion, latencyMs));
+}
+
+/** The members capability_invocation_completed sets itself; a same-named request field yields to them. */
+const COMPLETED_KEYS: ReadonlySet<string> = new Set([
+  "operationId",
+  "mcpMethod",
+  "capabilityName",
+  "clientName",
+  "messageKind",
+  "outcome",
+  "mcpStatus",
+  "httpStatus",
+  "upstreamStatus",
+  "upstreamContentType",
+  "failureOrigin",
+  "reasonCode",
+  "jsonRpcErrorCode",
+  "responseType",
+  "sseEvents",
+  "upstreamError",
+  "latencyMs",
+  "gatewayMs",
+  "upstreamMs",
+]);
+
+const str = (key: string, value: string | undefined) => (value === undefined ? "" : `,"${key}":${quote(value)}`);
+const num = (key: string, value: number | undefined) => (value === undefined ? "" : `,"${key}":${Number.isFinite(value) ? String(value) : "null"}`);
+
+/**
+ * The fields of capability_invocation_completed as JSON members, written field by field. Measured, the
+ * generic renderer (a for…in over an object built by spreads) cost several µs per call in the running
+ * gateway, where every log call site has its own object shape; this one always sees the same shapes.
+ * The same fields as before: the request's fields (ctx.fields, but operationId, which the request
+ * logger binds), the call, the completion, and the latencies rounded to µs.
+ */
+export function completedMembers(fields: Readonly<Record<string, unknown>>, call: McpCall, c: Completion, latencyMs: number): string {
+  let extra = "";
+  for (const key in fields) {
+    if (COMPLETED_KEYS.has(key)) continue;
+    const value = fields[key];
+    // A policy's field is normally a string; anything else is still written, key-redacted as always.
+    extra += scalarMembers({ [key]: value }) ?? `,${quote(key)}:${JSON.stringify(redactFields(value)) ?? "null"}`;
+  }
+  return (
+    extra +
+    str("mcpMethod", call.mcpMethod) +
+    str("capabilityName", call.capabilityName) +
+    str("clientName", call.clientName) +
+    str("messageKind", call.kind) +
+    str("outcome", c.outcome) +
+    str("mcpStatus", c.mcpStatus) +
+    num("httpStatus", c.httpStatus) +
+    num("upstreamStatus", c.upstreamStatus) +
+    str("upstreamContentType", c.upstreamContentType) +
+    str("failureOrigin", c.failureOrigin) +
+    str("reasonCode", c.reasonCode) +
+    num("jsonRpcErrorCode", c.jsonRpcErrorCode) +
+    str("responseType", c.responseType) +
+    num("sseEvents", c.sseEvents) +
+    str("upstreamError", c.upstreamError) +
+    num("latencyMs", round(latencyMs)) +
+    num("gatewayMs", round(latencyMs - c.upstreamMs)) +
+    num("upstreamMs", round(c.upstreamMs))
+  );
 }

@@ -22,6 +22,12 @@ export interface Logger {
   info(event: string, msg: string, fields?: LogFields): void;
   warn(event: string, msg: string, fields?: LogFields): void;
   error(event: string, msg: string, fields?: LogFields): void;
+  /**
+   * An info line whose fields are already JSON members (`,"k":v…`, see line-format.ts), written by a
+   * fixed-shape renderer: the analytics event every proxied call writes (events.ts). Keys are the
+   * renderer's own, never secret-named; values still pass the line scrub.
+   */
+  infoMembers(event: string, msg: string, members: string): void;
   child(bindings: LogFields): Logger;
   enabled(level: LogLevel): boolean;
   readonly secrets: SecretRegistry;
@@ -147,46 +153,89 @@ const LEVEL_VALUES = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fata
 
 /**
  * A logger over pino whose children are created lazily: the per-request logger (bound to a requestId)
- * costs nothing until the request actually writes a line, which at `info` is once per proxied call.
- * A line whose bindings and fields are all scalars is formatted by line-format.ts (byte-identical,
- * several times cheaper); anything else goes through pino.
+ * is one small object, and costs pino nothing until the request writes a line through it. A line whose
+ * bindings and fields are all scalars is formatted by line-format.ts (byte-identical, several times
+ * cheaper); anything else goes through pino.
  */
-function wrap(root: pino.Logger, fast: FastPath, parent: () => pino.Logger, parentBindings: () => string | undefined, bindings: LogFields | undefined): Logger {
-  let own: pino.Logger | undefined;
-  const get = () => (own ??= bindings ? parent().child(redactFields(bindings) as LogFields) : parent());
-  // The bindings as line members (`,"k":v…`), undefined when one is not a scalar; computed on first use.
-  let members: string | undefined | null = null;
-  const bound = (): string | undefined => {
-    if (members === null) {
-      const above = parentBindings();
-      const mine = bindings ? scalarMembers(bindings, NOT_BOUND) : "";
-      members = above === undefined || mine === undefined ? undefined : above + mine;
+class GatewayLogger implements Logger {
+  private own: pino.Logger | undefined;
+  /** The bindings as line members (`,"k":v…`), undefined when one is not a scalar; null until first use. */
+  private members: string | undefined | null = null;
+
+  constructor(
+    private readonly fast: FastPath,
+    private readonly root: pino.Logger,
+    private readonly parent: GatewayLogger | undefined,
+    private readonly bindings: LogFields | undefined,
+  ) {}
+
+  get secrets(): SecretRegistry {
+    return this.fast.secrets;
+  }
+
+  private pino(): pino.Logger {
+    if (this.own === undefined) {
+      const above = this.parent ? this.parent.pino() : this.root;
+      this.own = this.bindings ? above.child(redactFields(this.bindings) as LogFields) : above;
     }
-    return members;
-  };
-  const at =
-    (level: "trace" | "debug" | "info" | "warn" | "error") =>
-    (event: string, msg: string, fields?: LogFields): void => {
-      if (LEVEL_VALUES[level] < fast.threshold) return;
-      // Whoever traces pino's serialisation (diagnostics_channel "pino_asJson") still sees every line.
-      const prefix = pinoTracing.hasSubscribers ? undefined : bound();
-      const rest = prefix === undefined ? undefined : fieldMembers(fields);
-      if (rest !== undefined) {
-        fast.sink.write(fast.secrets.scrub(formatLine(level, isoTimeMember(), prefix!, event, rest, msg)));
-        return;
-      }
-      get()[level]({ event, ...fields }, msg);
-    };
-  return {
-    trace: at("trace"),
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (childBindings) => wrap(root, fast, get, bound, childBindings),
-    enabled: (level) => level !== "silent" && LEVEL_VALUES[level] >= fast.threshold,
-    secrets: fast.secrets,
-  };
+    return this.own;
+  }
+
+  private bound(): string | undefined {
+    if (this.members === null) {
+      const above = this.parent ? this.parent.bound() : "";
+      const mine = this.bindings ? scalarMembers(this.bindings, NOT_BOUND) : "";
+      this.members = above === undefined || mine === undefined ? undefined : above + mine;
+    }
+    return this.members;
+  }
+
+  private write(level: "trace" | "debug" | "info" | "warn" | "error", event: string, msg: string, fields: LogFields | undefined): void {
+    if (LEVEL_VALUES[level] < this.fast.threshold) return;
+    // Whoever traces pino's serialisation (diagnostics_channel "pino_asJson") still sees every line.
+    const prefix = pinoTracing.hasSubscribers ? undefined : this.bound();
+    const rest = prefix === undefined ? undefined : fieldMembers(fields);
+    if (rest !== undefined) {
+      this.fast.sink.write(this.fast.secrets.scrub(formatLine(level, isoTimeMember(), prefix!, event, rest, msg)));
+      return;
+    }
+    this.pino()[level]({ event, ...fields }, msg);
+  }
+
+  trace(event: string, msg: string, fields?: LogFields): void {
+    this.write("trace", event, msg, fields);
+  }
+  debug(event: string, msg: string, fields?: LogFields): void {
+    this.write("debug", event, msg, fields);
+  }
+  info(event: string, msg: string, fields?: LogFields): void {
+    this.write("info", event, msg, fields);
+  }
+  warn(event: string, msg: string, fields?: LogFields): void {
+    this.write("warn", event, msg, fields);
+  }
+  error(event: string, msg: string, fields?: LogFields): void {
+    this.write("error", event, msg, fields);
+  }
+
+  infoMembers(event: string, msg: string, members: string): void {
+    if (LEVEL_VALUES.info < this.fast.threshold) return;
+    const prefix = pinoTracing.hasSubscribers ? undefined : this.bound();
+    if (prefix !== undefined) {
+      this.fast.sink.write(this.fast.secrets.scrub(formatLine("info", isoTimeMember(), prefix, event, members, msg)));
+      return;
+    }
+    // Someone traces pino, or a binding is not a scalar: pino writes it, from the members as an object.
+    this.pino().info({ event, ...(JSON.parse(`{${members.slice(1)}}`) as LogFields) }, msg);
+  }
+
+  child(bindings: LogFields): Logger {
+    return new GatewayLogger(this.fast, this.root, this, bindings);
+  }
+
+  enabled(level: LogLevel): boolean {
+    return level !== "silent" && LEVEL_VALUES[level] >= this.fast.threshold;
+  }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -208,7 +257,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     // redaction layer has scrubbed the finished line.
     { write: (line: string) => sink.write(secrets.scrub(line)) },
   );
-  return wrap(root, { sink, secrets, threshold: root.levelVal }, () => root, () => "", undefined);
+  return new GatewayLogger({ sink, secrets, threshold: root.levelVal }, root, undefined, undefined);
 }
 
 /** Flattened error chain (§5.4): errName, errMessage, causeName, causeMessage, up to 4 levels. */

@@ -183,12 +183,12 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   if (status >= 300 && status < 400) {
     // followRedirects false (the default): the client sees the upstream's redirect and Location as is.
     finish({ outcome: "redirected", mcpStatus: "none", httpStatus: status, upstreamStatus: status, responseType: "other", upstreamMs });
-    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers) });
+    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers, ex.requestId) });
   }
   if (status < 300 && !expectsAnswer(ex.call)) {
     // A notification or response: 202 Accepted, normally with no body.
     finish({ outcome: "success", mcpStatus: "accepted", httpStatus: status, upstreamStatus: status, responseType: upstream.body ? "other" : "empty", upstreamMs });
-    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers) });
+    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers, ex.requestId) });
   }
   void upstream.body?.cancel();
   return fail("upstream_bad_response", upstreamMs, contentType ? { upstreamStatus: status, upstreamContentType: contentType } : { upstreamStatus: status });
@@ -211,12 +211,12 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     if (verdict.responses === 0) {
       if (!expectsAnswer(ex.call) && response.status < 300) {
         finish({ outcome: "success", mcpStatus: "accepted", httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-        return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers) });
+        return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers, ex.requestId) });
       }
       return fail("upstream_bad_response", upstreamMs, { upstreamStatus: response.status, upstreamContentType: contentType });
     }
     finish({ ...classify(verdict, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-    return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers) });
+    return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers, ex.requestId) });
   }
 
   /**
@@ -299,6 +299,6 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       },
       { highWaterMark: 0 },
     );
-    return new Response(body, { status, headers: clientResponseHeaders(response.headers) });
+    return new Response(body, { status, headers: clientResponseHeaders(response.headers, ex.requestId) });
   }
 }
