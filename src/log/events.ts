@@ -1,8 +1,7 @@
 import type { RequestContext } from "../gateway/context.ts";
 import type { FailureOrigin } from "../mcp/faults.ts";
 import type { McpCall } from "../mcp/jsonrpc.ts";
-import { quote, scalarMembers } from "./line-format.ts";
-import { redactFields } from "./redact.ts";
+import { isSecretKey, REDACTED, redactFields, type SecretRegistry } from "./redact.ts";
 
 // Analytics events (spec §5.1): one JSON log line each on the request's logger, with `event` naming
 // it. Per request: mcp_request_accepted or mcp_request_rejected. Per proxied JSON-RPC POST:
@@ -104,7 +103,7 @@ export function invocationStarted(ctx: EventContext, call: McpCall): void {
 export function invocationCompleted(ctx: EventContext, call: McpCall, completion: Completion): void {
   if (!ctx.log.enabled("info")) return;
   const latencyMs = performance.now() - ctx.startedAt;
-  ctx.log.infoMembers("capability_invocation_completed", `${callLabel(call)} → ${completion.outcome}`, completedMembers(ctx.fields, call, completion, latencyMs));
+  ctx.log.infoMembers("capability_invocation_completed", `${callLabel(call)} → ${completion.outcome}`, completedMembers(ctx.log.secrets, ctx.fields, call, completion, latencyMs));
 }
 
 /** The members capability_invocation_completed sets itself; a same-named request field yields to them. */
@@ -130,23 +129,27 @@ const COMPLETED_KEYS: ReadonlySet<string> = new Set([
   "upstreamMs",
 ]);
 
-const str = (key: string, value: string | undefined) => (value === undefined ? "" : `,"${key}":${quote(value)}`);
 const num = (key: string, value: number | undefined) => (value === undefined ? "" : `,"${key}":${Number.isFinite(value) ? String(value) : "null"}`);
 
 /**
  * The fields of capability_invocation_completed as JSON members, written field by field. Measured, the
- * generic renderer (a for…in over an object built by spreads) cost several µs per call in the running
- * gateway, where every log call site has its own object shape; this one always sees the same shapes.
- * The same fields as before: the request's fields (ctx.fields, but operationId, which the request
- * logger binds), the call, the completion, and the latencies rounded to µs.
+ * generic renderer (a for…in over an object built by spreads, then a scrub of the whole line) cost
+ * several µs per call in the running gateway, where every log call site has its own object shape; this
+ * one always sees the same shapes, and takes its string values scrubbed and quoted from the secret
+ * registry's memo. The same fields as before: the request's fields (ctx.fields, but operationId, which
+ * the request logger binds), the call, the completion, and the latencies rounded to µs.
  */
-export function completedMembers(fields: Readonly<Record<string, unknown>>, call: McpCall, c: Completion, latencyMs: number): string {
+export function completedMembers(secrets: SecretRegistry, fields: Readonly<Record<string, unknown>>, call: McpCall, c: Completion, latencyMs: number): string {
+  const str = (key: string, value: string | undefined) => (value === undefined ? "" : `,"${key}":${secrets.literal(value)}`);
   let extra = "";
   for (const key in fields) {
     if (COMPLETED_KEYS.has(key)) continue;
     const value = fields[key];
-    // A policy's field is normally a string; anything else is still written, key-redacted as always.
-    extra += scalarMembers({ [key]: value }) ?? `,${quote(key)}:${JSON.stringify(redactFields(value)) ?? "null"}`;
+    if (value === undefined) continue;
+    if (isSecretKey(key)) extra += `,${JSON.stringify(key)}:"${REDACTED}"`;
+    else if (typeof value === "string") extra += `,${JSON.stringify(key)}:${secrets.literal(value)}`;
+    // A policy's field is normally a string; anything else is still written, key-redacted and scrubbed.
+    else extra += `,${JSON.stringify(key)}:${secrets.scrub(JSON.stringify(redactFields(value)) ?? "null")}`;
   }
   return (
     extra +

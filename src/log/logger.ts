@@ -23,9 +23,10 @@ export interface Logger {
   warn(event: string, msg: string, fields?: LogFields): void;
   error(event: string, msg: string, fields?: LogFields): void;
   /**
-   * An info line whose fields are already JSON members (`,"k":v…`, see line-format.ts), written by a
-   * fixed-shape renderer: the analytics event every proxied call writes (events.ts). Keys are the
-   * renderer's own, never secret-named; values still pass the line scrub.
+   * An info line whose fields are already JSON members (`,"k":v…`), written by a fixed-shape renderer:
+   * the analytics event every proxied call writes (events.ts). The renderer's keys are its own, never
+   * secret-named, and its string values come from `secrets.literal()`, scrubbed; so the line is not
+   * scrubbed again as a whole.
    */
   infoMembers(event: string, msg: string, members: string): void;
   child(bindings: LogFields): Logger;
@@ -220,13 +221,25 @@ class GatewayLogger implements Logger {
 
   infoMembers(event: string, msg: string, members: string): void {
     if (LEVEL_VALUES.info < this.fast.threshold) return;
-    const prefix = pinoTracing.hasSubscribers ? undefined : this.bound();
+    const prefix = pinoTracing.hasSubscribers ? undefined : this.scrubbedBound();
     if (prefix !== undefined) {
-      this.fast.sink.write(this.fast.secrets.scrub(formatLine("info", isoTimeMember(), prefix, event, members, msg)));
+      const { secrets } = this.fast;
+      this.fast.sink.write(`{"level":"info"${isoTimeMember()}${prefix},"event":${secrets.literal(event)}${members},"msg":${secrets.literal(msg)}}\n`);
       return;
     }
     // Someone traces pino, or a binding is not a scalar: pino writes it, from the members as an object.
     this.pino().info({ event, ...(JSON.parse(`{${members.slice(1)}}`) as LogFields) }, msg);
+  }
+
+  private scrubbedMembers: string | undefined | null = null;
+
+  /** The bindings' members, scrubbed once per logger (a request's logger writes one line). */
+  private scrubbedBound(): string | undefined {
+    if (this.scrubbedMembers === null) {
+      const bound = this.bound();
+      this.scrubbedMembers = bound === undefined ? undefined : this.fast.secrets.scrub(bound);
+    }
+    return this.scrubbedMembers;
   }
 
   child(bindings: LogFields): Logger {

@@ -47,6 +47,9 @@ const CREDENTIAL_SHAPES: { readonly pattern: RegExp; readonly mayMatch: (line: s
   { pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, mayMatch: (line) => line.includes("eyJ") },
 ];
 
+const MEMO_MAX_LENGTH = 200;
+const MEMO_MAX_ENTRIES = 4096;
+
 export class SecretRegistry {
   private readonly values = new Set<string>();
   /** Each secret as it appears in a line: as is, and JSON-escaped when that differs (scrub runs on every line). */
@@ -56,6 +59,8 @@ export class SecretRegistry {
     // Very short values would mask ordinary words; such "secrets" are rejected at config time anyway.
     if (!value || value.length < 6 || this.values.has(value)) return;
     this.values.add(value);
+    // What was clean may not be any more.
+    this.literals.clear();
     this.spellings.push(value);
     const escaped = JSON.stringify(value).slice(1, -1);
     if (escaped !== value) this.spellings.push(escaped);
@@ -63,6 +68,28 @@ export class SecretRegistry {
 
   has(value: string): boolean {
     return this.values.has(value);
+  }
+
+  /** Scrubbed JSON literals of short values seen before (see literal()); cleared when a secret is added. */
+  private readonly literals = new Map<string, string>();
+
+  /**
+   * A string field value as the scrubbed JSON string literal a line carries. The analytics line repeats
+   * a few short values (method and tool names, outcomes, messages) on every call: those are scrubbed
+   * and quoted once and then looked up, instead of scrubbing each whole line (see events.ts). Scrubbing
+   * values one by one is as strict as scrubbing the line: no credential shape or secret spans a quote.
+   */
+  literal(value: string): string {
+    let out = this.literals.get(value);
+    if (out === undefined) {
+      out = JSON.stringify(this.scrub(value));
+      if (value.length <= MEMO_MAX_LENGTH) {
+        // A bound on memory whatever the values are: start over rather than evict one by one.
+        if (this.literals.size >= MEMO_MAX_ENTRIES) this.literals.clear();
+        this.literals.set(value, out);
+      }
+    }
+    return out;
   }
 
   scrub(line: string): string {

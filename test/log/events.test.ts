@@ -10,7 +10,7 @@ import type { McpCall } from "../../src/mcp/jsonrpc.ts";
 // operationId (bound on the logger), the call, the completion, latencies rounded to µs. The expectation
 // is built here the plain way and logged through the generic path; both lines are parsed and compared.
 
-const text = fc.oneof(fc.string(), fc.constantFrom("echo", "a\"b", "line\nbreak", "→", "😀"));
+const text = fc.oneof(fc.string(), fc.constantFrom("echo", "a\"b", "line\nbreak", "→", "😀", "Bearer abcdefghijkl", "x at_0123456789abcdefghij y", "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.sig"));
 const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 const call: fc.Arbitrary<McpCall> = fc.record({
   kind: fc.constantFrom("request", "notification", "response", "batch"),
@@ -106,5 +106,18 @@ describe("capability_invocation_completed", () => {
     };
     expect(strip(viaPino.lines[0]!)).toEqual(strip(direct.lines[0]!));
     expect(strip(direct.lines[0]!)).toMatchObject({ event: "capability_invocation_completed", operationId: "op", requestId: "r-1", subjectId: "alice", capabilityName: "echo", upstreamMs: 1.5 });
+  });
+
+  test("a value remembered as clean is redacted once it becomes a secret", () => {
+    const { log, lines } = capture();
+    const done: Completion = { outcome: "success", mcpStatus: "result", httpStatus: 200, upstreamMs: 1 };
+    const c: McpCall = { kind: "request", id: 1, mcpMethod: "tools/call", capabilityName: "tool-named-like-a-key-9f8e7d", clientName: undefined };
+    const ctx = { log, fields: { operationId: "op" }, startedAt: performance.now(), request: new Request("http://x/") };
+    invocationCompleted(ctx, c, done);
+    log.secrets.add("tool-named-like-a-key-9f8e7d");
+    invocationCompleted(ctx, c, done);
+    expect(JSON.parse(lines[0]!).capabilityName).toBe("tool-named-like-a-key-9f8e7d");
+    expect(lines[1]).not.toContain("tool-named-like-a-key-9f8e7d");
+    expect(JSON.parse(lines[1]!).capabilityName).toBe("[redacted]");
   });
 });
