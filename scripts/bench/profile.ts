@@ -29,6 +29,8 @@ const HELP = `Usage: bun scripts/bench/profile.ts [options]
   --runs N           alternating hono / mcpgw loads (default 3)
   --log-level L      mcpgw's log level (default info)
   --cpu-prof         run mcpgw under Bun's CPU profiler; prints where the profile went
+  --pin              proxies on CPU 1, everything else (wrk, upstream, this script) on CPU 0
+                     (taskset): steadier CPU-per-request readings on a shared 2-core machine
   -h, --help         this help
 `;
 
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     "log-level": { type: "string", default: "info" },
     "cpu-prof": { type: "boolean", default: false },
+    pin: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -61,13 +64,16 @@ if (!wrk) {
   process.exit(2);
 }
 
+// With --pin this process (and so wrk and the upstream, which inherit it) keeps to CPU 0, the proxies to CPU 1.
+const pin = values.pin ? (cmd: string[]) => ["taskset", "-c", "1", ...cmd] : (cmd: string[]) => cmd;
+if (values.pin) Bun.spawnSync(["taskset", "-p", "-c", "0", String(process.pid)]);
 const dir = mkdtempSync(join(tmpdir(), "mcpgw-profile-"));
 const bun = process.execPath;
 const token = `bench_${crypto.randomUUID()}`;
 try {
   const upstream = await spawnManaged({ name: "upstream", cmd: [bun, join(ROOT, "scripts/bench/upstreams.ts"), "minimal-json"], logFile: join(dir, "upstream.log"), ready: LISTENING_LINE });
   const upstreamUrl = upstream.ready[1]!;
-  const hono = await spawnManaged({ name: "hono", cmd: [bun, join(ROOT, "scripts/bench/naive-hono-proxy.ts"), upstreamUrl, token], logFile: join(dir, "hono.log"), ready: LISTENING_LINE });
+  const hono = await spawnManaged({ name: "hono", cmd: pin([bun, join(ROOT, "scripts/bench/naive-hono-proxy.ts"), upstreamUrl, token]), logFile: join(dir, "hono.log"), ready: LISTENING_LINE });
   const project = writeBenchProject(upstreamUrl, profile);
   const oauth = profile === "oauth-filter";
   const prof = values["cpu-prof"] ? ["--cpu-prof-md", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=200"] : [];
@@ -75,7 +81,7 @@ try {
   const port = freePort();
   const gateway: ManagedProcess = await spawnManaged({
     name: "mcpgw",
-    cmd: [bun, ...prof, "--no-env-file", join(ROOT, "src/cli/main.ts"), oauth ? "dev" : "start", "--project", project, "--port", String(port), "--data-dir", mkdtempSync(join(project, "data-")), "--log-level", values["log-level"]!],
+    cmd: pin([bun, ...prof, "--no-env-file", join(ROOT, "src/cli/main.ts"), oauth ? "dev" : "start", "--project", project, "--port", String(port), "--data-dir", mkdtempSync(join(project, "data-")), "--log-level", values["log-level"]!]),
     logFile: join(dir, "mcpgw.log"),
     ready: /^/,
     env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535", MCPGW_UP: upstreamUrl },
