@@ -84,7 +84,7 @@ try {
     cmd: pin([bun, ...prof, "--no-env-file", join(ROOT, "src/cli/main.ts"), oauth ? "dev" : "start", "--project", project, "--port", String(port), "--data-dir", mkdtempSync(join(project, "data-")), "--log-level", values["log-level"]!]),
     logFile: join(dir, "mcpgw.log"),
     ready: /^/,
-    env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535", MCPGW_UP: upstreamUrl },
+    env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" },
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitForPort(`${origin}/__mcpgw/health/ready`, 15_000, "mcpgw");
