@@ -3,6 +3,7 @@ import type { RequestContext } from "../gateway/context.ts";
 import { checkRequest, compileCapabilityFilter, filterResponse, filterResponseBody, listRequestIds, type Caller, type CompiledFilter, type JsonRpcId } from "../mcp/capability-filter.ts";
 import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import { rewriteSseStream } from "../mcp/capability-filter-stream.ts";
+import { bufferedBodyOf } from "../mcp/forward.ts";
 import { requestRejected } from "../log/events.ts";
 
 // mcp-capability-filter-inbound (seeds/capability-filtering.mdx, spec §4): hidden invocations are refused
@@ -17,6 +18,21 @@ function withoutLength(headers: Headers): Headers {
   const out = new Headers(headers);
   out.delete("content-length");
   return out;
+}
+
+const utf8 = new TextDecoder();
+
+/** A JSON answer McpProxyHandler read whole: filtered from its bytes, and passed on as is when nothing changes. */
+function filterBuffered(response: Response, bytes: Uint8Array, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Response {
+  let body: unknown;
+  try {
+    body = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return response;
+  }
+  const filtered = filterResponseBody(filter, ids, body, caller);
+  if (filtered === body) return response;
+  return new Response(JSON.stringify(filtered), { status: response.status, headers: withoutLength(response.headers) });
 }
 
 async function filterJson(response: Response, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Promise<Response> {
@@ -71,7 +87,10 @@ export const mcpCapabilityFilterInbound = definePolicy({
         if (!response.ok || !response.body) return response;
         const type = response.headers.get("content-type") ?? "";
         if (type.startsWith("text/event-stream")) return filterSse(response, filter, ids, caller);
-        if (type.includes("json")) return filterJson(response, filter, ids, caller);
+        if (type.includes("json")) {
+          const bytes = bufferedBodyOf(response);
+          return bytes ? filterBuffered(response, bytes, filter, ids, caller) : filterJson(response, filter, ids, caller);
+        }
         return response;
       });
       return undefined;
