@@ -134,7 +134,8 @@ export function methodNotFound(id: JsonRpcId): JsonRpcErrorResponse {
  */
 export function checkRequest(filter: CompiledFilter, message: unknown, caller?: Caller): JsonRpcErrorResponse | undefined {
   const viewer = viewerFor(filter, caller);
-  const hidden = (Array.isArray(message) ? message : [message]).find((item) => invokesHidden(filter, viewer, item));
+  // One message (nearly every request) without the batch's array and closure.
+  const hidden = Array.isArray(message) ? message.find((item) => invokesHidden(filter, viewer, item)) : invokesHidden(filter, viewer, message) ? message : undefined;
   if (hidden === undefined) return undefined;
   const id = (hidden as PlainObject).id;
   return methodNotFound(typeof id === "string" || typeof id === "number" ? id : null);
@@ -203,7 +204,11 @@ function allowsTemplate(filter: CompiledFilter, viewer: Viewer, uri: unknown): b
  * Ids of the list requests in a request body (single or batch), for matching responses to them.
  * A null id is kept: if an upstream answers it, the answer is still filtered.
  */
-export function listRequestIds(message: unknown): Set<JsonRpcId> {
+const NO_IDS: ReadonlySet<JsonRpcId> = new Set();
+
+export function listRequestIds(message: unknown): ReadonlySet<JsonRpcId> {
+  // One message that lists nothing (every call): no set to build.
+  if (!Array.isArray(message) && !(isPlainObject(message) && typeof message.method === "string" && LIST_METHODS.has(message.method))) return NO_IDS;
   const ids = new Set<JsonRpcId>();
   for (const item of Array.isArray(message) ? message : [message]) {
     if (!isPlainObject(item) || typeof item.method !== "string" || !LIST_METHODS.has(item.method)) continue;
