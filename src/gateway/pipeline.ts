@@ -5,7 +5,7 @@ import type { Logger } from "../log/logger.ts";
 import { BodyTooLargeError, type GatewayUser, type InboundPolicy, type RequestBody, type RequestContext, type ResponseHook, type RouteHandler, type Services } from "./context.ts";
 import { publicOrigin } from "./origin.ts";
 import { faultResponse, rejectWithFault } from "../mcp/faults.ts";
-import { upstreamRequestHeaders } from "./upstream-headers.ts";
+import { carriesRequestId, upstreamRequestHeaders } from "./upstream-headers.ts";
 
 /** A route, compiled once per config: its policy steps and handler, ready to run per request. */
 export type CompiledRoute = (request: Request, url: URL, clientAddress: string | undefined) => Promise<Response>;
@@ -166,8 +166,8 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
 }
 
 function withRequestId(response: Response, requestId: string): Response {
-  // Proxied answers carry it already (clientResponseHeaders): a read is cheaper than a write.
-  if (response.headers.get("x-request-id") === requestId) return response;
+  // Proxied answers carry it already (proxiedResponse): their Headers are not even opened.
+  if (carriesRequestId(response) || response.headers.get("x-request-id") === requestId) return response;
   try {
     response.headers.set("x-request-id", requestId);
     return response;

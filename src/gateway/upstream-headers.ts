@@ -71,3 +71,19 @@ export function clientResponseHeaders(upstream: Headers, requestId: string): Rec
   out["x-request-id"] = requestId;
   return out;
 }
+
+const carryingRequestId = new WeakSet<Response>();
+
+/**
+ * The client's response for an upstream answer: its headers through clientResponseHeaders, so it
+ * carries x-request-id already and the pipeline need not open its Headers to add it.
+ */
+export function proxiedResponse(body: BodyInit | null, status: number, upstream: Headers, requestId: string): Response {
+  const response = new Response(body, { status, headers: clientResponseHeaders(upstream, requestId) });
+  carryingRequestId.add(response);
+  return response;
+}
+
+export function carriesRequestId(response: Response): boolean {
+  return carryingRequestId.has(response);
+}

@@ -1,5 +1,5 @@
 import type { ProxySettings } from "../config/types.ts";
-import { clientResponseHeaders } from "../gateway/upstream-headers.ts";
+import { proxiedResponse } from "../gateway/upstream-headers.ts";
 import type { Completion } from "../log/events.ts";
 import { probeConnect } from "./connect-probe.ts";
 import { deadlineAfter } from "./deadlines.ts";
@@ -194,12 +194,12 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   if (status >= 300 && status < 400) {
     // followRedirects false (the default): the client sees the upstream's redirect and Location as is.
     finish({ outcome: "redirected", mcpStatus: "none", httpStatus: status, upstreamStatus: status, responseType: "other", upstreamMs });
-    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers, ex.requestId) });
+    return proxiedResponse(upstream.body, status, upstream.headers, ex.requestId);
   }
   if (status < 300 && !expectsAnswer(ex.call)) {
     // A notification or response: 202 Accepted, normally with no body.
     finish({ outcome: "success", mcpStatus: "accepted", httpStatus: status, upstreamStatus: status, responseType: upstream.body ? "other" : "empty", upstreamMs });
-    return new Response(upstream.body, { status, headers: clientResponseHeaders(upstream.headers, ex.requestId) });
+    return proxiedResponse(upstream.body, status, upstream.headers, ex.requestId);
   }
   void upstream.body?.cancel();
   return fail("upstream_bad_response", upstreamMs, contentType ? { upstreamStatus: status, upstreamContentType: contentType } : { upstreamStatus: status });
@@ -222,12 +222,12 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     if (verdict.responses === 0) {
       if (!expectsAnswer(ex.call) && response.status < 300) {
         finish({ outcome: "success", mcpStatus: "accepted", httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-        return new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers, ex.requestId) });
+        return proxiedResponse(bytes, response.status, response.headers, ex.requestId);
       }
       return fail("upstream_bad_response", upstreamMs, { upstreamStatus: response.status, upstreamContentType: contentType });
     }
     finish({ ...classify(verdict, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-    const out = new Response(bytes, { status: response.status, headers: clientResponseHeaders(response.headers, ex.requestId) });
+    const out = proxiedResponse(bytes, response.status, response.headers, ex.requestId);
     bufferedBodies.set(out, bytes);
     return out;
   }
@@ -312,6 +312,6 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       },
       { highWaterMark: 0 },
     );
-    return new Response(body, { status, headers: clientResponseHeaders(response.headers, ex.requestId) });
+    return proxiedResponse(body, status, response.headers, ex.requestId);
   }
 }

@@ -84,13 +84,14 @@ export const mcpCapabilityFilterInbound = definePolicy({
       const ids = listRequestIds(body.json);
       if (ids.size === 0) return undefined;
       ctx.responseHooks.push((response) => {
-        if (!response.ok || !response.body) return response;
+        if (!response.ok) return response;
+        // A JSON answer the handler read whole (the usual case): its body stream and headers stay unopened.
+        const bytes = bufferedBodyOf(response);
+        if (bytes) return filterBuffered(response, bytes, filter, ids, caller);
+        if (!response.body) return response;
         const type = response.headers.get("content-type") ?? "";
         if (type.startsWith("text/event-stream")) return filterSse(response, filter, ids, caller);
-        if (type.includes("json")) {
-          const bytes = bufferedBodyOf(response);
-          return bytes ? filterBuffered(response, bytes, filter, ids, caller) : filterJson(response, filter, ids, caller);
-        }
+        if (type.includes("json")) return filterJson(response, filter, ids, caller);
         return response;
       });
       return undefined;
