@@ -72,18 +72,29 @@ export function clientResponseHeaders(upstream: Headers, requestId: string): Rec
   return out;
 }
 
-const carryingRequestId = new WeakSet<Response>();
+/** Responses made by proxiedResponse, with the bytes of a body the handler read whole (null when streamed). */
+const proxied = new WeakMap<Response, Uint8Array<ArrayBuffer> | null>();
 
 /**
  * The client's response for an upstream answer: its headers through clientResponseHeaders, so it
- * carries x-request-id already and the pipeline need not open its Headers to add it.
+ * carries x-request-id already and the pipeline need not open its Headers to add it. A body given as
+ * bytes is remembered for response hooks (bufferedBodyOf).
  */
-export function proxiedResponse(body: BodyInit | null, status: number, upstream: Headers, requestId: string): Response {
+export function proxiedResponse(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null, status: number, upstream: Headers, requestId: string): Response {
   const response = new Response(body, { status, headers: clientResponseHeaders(upstream, requestId) });
-  carryingRequestId.add(response);
+  proxied.set(response, body instanceof Uint8Array ? body : null);
   return response;
 }
 
 export function carriesRequestId(response: Response): boolean {
-  return carryingRequestId.has(response);
+  return proxied.has(response);
+}
+
+/**
+ * The bytes of an answer the handler read whole, if `response` is one: a response hook (the capability
+ * filter) reads them here instead of reading the body stream again, and can hand the same response on
+ * when it changes nothing.
+ */
+export function bufferedBodyOf(response: Response): Uint8Array<ArrayBuffer> | undefined {
+  return proxied.get(response) ?? undefined;
 }

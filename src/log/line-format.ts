@@ -1,4 +1,4 @@
-import { isSecretKey } from "./redact.ts";
+import { isSecretKey, REDACTED } from "./redact.ts";
 
 // The JSON text of a log line whose fields are all scalars, exactly as pino writes it with our options
 // (level label, ISO time, child bindings, then the fields in order, then msg). Why not pino itself:
@@ -7,9 +7,6 @@ import { isSecretKey } from "./redact.ts";
 // 5–8 µs of the gateway's ~30 µs of JavaScript per request. pino stays the logger: it owns levels,
 // and writes every line this module declines (any object, array, Error or bigint value), and a
 // property test (test/log/line-format.test.ts) holds this output byte-identical to pino's.
-
-/** A field value written as is; anything else sends the line to pino. */
-type Scalar = string | number | boolean | null | undefined;
 
 // Characters JSON.stringify escapes in a string: the quote, the backslash, control characters, and
 // lone surrogates (well-formed JSON.stringify).
@@ -42,7 +39,7 @@ function keyInfo(key: string): KeyInfo {
 function member(key: string, value: unknown): string | undefined {
   const { prefix, secret } = keyInfo(key);
   // Redaction first, as in the pino path (redactFields replaces even an undefined value).
-  if (secret) return `${prefix}"[redacted]"`;
+  if (secret) return `${prefix}"${REDACTED}"`;
   switch (typeof value) {
     case "string":
       return prefix + quote(value);

@@ -162,6 +162,8 @@ class GatewayLogger implements Logger {
   private own: pino.Logger | undefined;
   /** The bindings as line members (`,"k":v…`), undefined when one is not a scalar; null until first use. */
   private members: string | undefined | null = null;
+  /** The same, scrubbed (for infoMembers lines, which are not scrubbed as a whole); null until first use. */
+  private scrubbedMembers: string | undefined | null = null;
 
   constructor(
     private readonly fast: FastPath,
@@ -230,8 +232,6 @@ class GatewayLogger implements Logger {
     // Someone traces pino, or a binding is not a scalar: pino writes it, from the members as an object.
     this.pino().info({ event, ...(JSON.parse(`{${members.slice(1)}}`) as LogFields) }, msg);
   }
-
-  private scrubbedMembers: string | undefined | null = null;
 
   /** The bindings' members, scrubbed once per logger (a request's logger writes one line). */
   private scrubbedBound(): string | undefined {

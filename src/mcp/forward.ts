@@ -58,17 +58,6 @@ export function upstreamRefusalOf(response: Response): UpstreamRefusal | undefin
   return refusals.get(response);
 }
 
-const bufferedBodies = new WeakMap<Response, Uint8Array<ArrayBuffer>>();
-
-/**
- * The bytes of a JSON answer the handler read whole, if `response` is one: a response hook (the
- * capability filter) reads them here instead of reading the body stream again, and can hand the same
- * response on when it changes nothing.
- */
-export function bufferedBodyOf(response: Response): Uint8Array<ArrayBuffer> | undefined {
-  return bufferedBodies.get(response);
-}
-
 /** A JSON answer up to this size is read whole (cheaper than piping a stream); larger ones stream through. */
 const BUFFERED_JSON_LIMIT = 1024 * 1024;
 
@@ -242,9 +231,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       return fail("upstream_bad_response", upstreamMs, { upstreamStatus: response.status, upstreamContentType: contentType });
     }
     finish({ ...classify(verdict, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-    const out = proxiedResponse(bytes, response.status, response.headers, ex.requestId);
-    bufferedBodies.set(out, bytes);
-    return out;
+    return proxiedResponse(bytes, response.status, response.headers, ex.requestId);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { RequestContext } from "../gateway/context.ts";
 import { checkRequest, compileCapabilityFilter, filterResponse, filterResponseBody, listRequestIds, type Caller, type CompiledFilter, type JsonRpcId } from "../mcp/capability-filter.ts";
 import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import { rewriteSseStream } from "../mcp/capability-filter-stream.ts";
-import { bufferedBodyOf } from "../mcp/forward.ts";
+import { bufferedBodyOf } from "../gateway/upstream-headers.ts";
 import { requestRejected } from "../log/events.ts";
 
 // mcp-capability-filter-inbound (seeds/capability-filtering.mdx, spec §4): hidden invocations are refused

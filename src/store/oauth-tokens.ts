@@ -35,18 +35,12 @@ export interface GrantRow {
 export type TokenKind = "access" | "refresh";
 
 /** A token joined with its grant: everything a check needs, in one primary-key lookup. */
-export interface TokenView {
+export interface TokenView extends Pick<GrantRow, "clientId" | "subject" | "claims" | "resource" | "operationId" | "scope"> {
   readonly kind: TokenKind;
   readonly grantId: string;
   readonly expiresAt: number;
   readonly rotatedAt: number | null;
   readonly revokedAt: number | null;
-  readonly clientId: string;
-  readonly subject: string;
-  readonly claims: string;
-  readonly resource: string;
-  readonly operationId: string;
-  readonly scope: string;
   readonly grantExpiresAt: number;
   readonly grantRevokedAt: number | null;
 }
