@@ -126,7 +126,7 @@ async function bench(options: BenchOptions, dir: string): Promise<void> {
   await stopAll();
   if (wants("tokens")) {
     say("token validation");
-    sections.tokens = await measureTokenValidation(ROOT, options.tokenSizes, say);
+    sections.tokens = await measureTokenValidation(options.tokenSizes, say);
   }
 
   const rows = aggregate(cells, summaries);

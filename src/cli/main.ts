@@ -1,7 +1,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem } from "../config/problems.ts";
-import { StoreError } from "../store/database.ts";
+import { StoreError } from "../store/open.ts";
 import { parse, SERVE_HELP_OPTIONS, SERVE_OPTIONS, serveSettings, UsageError } from "./args.ts";
 import { serve, StartupError, type RunningGateway } from "./serve.ts";
 

@@ -3,14 +3,12 @@ import { join, resolve } from "node:path";
 import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem, type ConfigProblem } from "../config/problems.ts";
 import type { GatewayConfig } from "../config/types.ts";
-import { DEMO_UPSTREAM, startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { buildApp, buildUnconfiguredApp, HEALTH_READY, type Gateway, type Readiness } from "../gateway/app.ts";
-import type { Services } from "../gateway/context.ts";
 import { hostPolicy } from "../gateway/host-guard.ts";
-import { createLogger, errorFields, type LineSink, type Logger } from "../log/logger.ts";
-import { openStore, StoreError, type Store } from "../store/database.ts";
-import { loadOrCreateSecretKey } from "../store/secret-key.ts";
-import { createOAuthRuntime } from "../oauth/runtime.ts";
+import { errorFields, type LineSink, type Logger } from "../log/logger.ts";
+import type { ObserverSink } from "../observe/observer.ts";
+import { DEMO_UPSTREAM } from "../schemas/mcp-proxy-handler.ts";
+import { createServices } from "../services/compose.ts";
 import type { ServeSettings } from "./args.ts";
 
 export interface RunningGateway {
@@ -29,8 +27,8 @@ function logProblems(log: Logger, event: string, problems: readonly ConfigProble
   }
 }
 
-function describeTarget(rewritePattern: string, demo: DemoUpstream | undefined): string {
-  if (rewritePattern === DEMO_UPSTREAM) return `${demo?.url ?? "(not started)"} [built-in DEMO upstream: replace it with your MCP server's URL]`;
+function describeTarget(rewritePattern: string, demoUrl: string | undefined): string {
+  if (rewritePattern === DEMO_UPSTREAM) return `${demoUrl ?? "(not started)"} [built-in DEMO upstream: replace it with your MCP server's URL]`;
   return rewritePattern;
 }
 
@@ -42,44 +40,23 @@ function describeTarget(rewritePattern: string, demo: DemoUpstream | undefined):
 export interface ServeOptions {
   /** Where log lines go instead of stdout (tests, embedding). */
   sink?: LineSink;
+  /** Event sinks besides the log stream (tests, embedding). */
+  eventSinks?: readonly ObserverSink[];
 }
 
 export async function serve(settings: ServeSettings, mode: "dev" | "start", env: Record<string, string | undefined> = process.env, options: ServeOptions = {}): Promise<RunningGateway> {
-  const log = createLogger({ level: settings.logLevel, format: settings.logFormat, ...(options.sink ? { sink: options.sink } : {}) });
   const projectDir = resolve(settings.projectDir);
   const dataDir = resolve(settings.dataDir ?? (mode === "start" && env.STATE_DIRECTORY ? env.STATE_DIRECTORY : join(projectDir, ".mcpgw")));
-
-  let store: Store;
-  try {
-    store = openStore(dataDir);
-    log.secrets.add(Buffer.from(loadOrCreateSecretKey(dataDir)).toString("base64url"));
-  } catch (err) {
-    if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
-    throw err;
-  }
-  warnIfUpstreamConcurrencyCapped(log, process.env);
-  log.info("store_opened", `Store ${store.path} (schema v${store.schemaVersion}).`, { path: store.path, schemaVersion: store.schemaVersion });
-
-  let demo: DemoUpstream | undefined;
-  const now = () => Date.now();
-  const oauth = createOAuthRuntime({ store, log, now, mode });
-  const services: Services = {
-    log,
-    store,
-    secrets: log.secrets,
+  const services = await createServices({
     dataDir,
     mode,
     listenHost: settings.host,
-    now,
-    oauth,
-    demoUpstreamUrl: () => {
-      if (!demo) {
-        demo = startDemoUpstream();
-        log.warn("demo_upstream_started", `Built-in DEMO MCP upstream listening on ${demo.url} (tools echo, add, get_time). For trying mcpgw only.`, { url: demo.url });
-      }
-      return demo.url;
-    },
-  };
+    log: { level: settings.logLevel, format: settings.logFormat, ...(options.sink ? { sink: options.sink } : {}) },
+    ...(options.eventSinks ? { sinks: options.eventSinks } : {}),
+  });
+  const { log, store } = services;
+  warnIfUpstreamConcurrencyCapped(log, process.env);
+  log.info("store_opened", `Store ${store.location} (schema v${store.schemaVersion}).`, { path: store.location, schemaVersion: store.schemaVersion });
 
   let readiness: Readiness = { ready: false, reason: "starting" };
   const getReadiness = () => readiness;
@@ -108,8 +85,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
         });
       }
       for (const route of config.routes) {
-        const rewrite = (route.handler.options as { rewritePattern?: string }).rewritePattern ?? "";
-        log.info("route_registered", `${route.methods.join(",")} ${route.path} → ${describeTarget(rewrite, demo)}`, {
+        log.info("route_registered", `${route.methods.join(",")} ${route.path} → ${describeTarget(route.handler.options.rewritePattern, services.demoUrl)}`, {
           path: route.path,
           methods: route.methods,
           operationId: route.operationId,
@@ -126,8 +102,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
 
   const ok = load(true);
   if (!ok && mode === "start") {
-    oauth.stop();
-    store.close();
+    await services.stop();
     throw new StartupError("configuration is invalid");
   }
 
@@ -148,12 +123,11 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     });
   } catch (err) {
     log.error("listen_failed", `Cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`, { host: settings.host, port: settings.port, hint: "Pick another --port, or stop the process using it." });
-    oauth.stop();
-    store.close();
-    demo?.stop();
+    await services.stop();
     throw new StartupError("cannot listen");
   }
   const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${server.port}`;
+  services.start();
   log.info("gateway_listening", `mcpgw ${mode} listening on ${url} (readiness: ${url}${HEALTH_READY})`, { url, mode, projectDir, dataDir });
 
   let watcher: FSWatcher | undefined;
@@ -178,9 +152,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       const forced = setTimeout(() => void server.stop(true), 30_000);
       await server.stop(false);
       clearTimeout(forced);
-      demo?.stop();
-      oauth.stop();
-      store.close();
+      await services.stop();
       log.info("gateway_stopped", "Stopped.");
     })());
 

@@ -8,7 +8,8 @@ import { errorsOnly, type ConfigProblem } from "./problems.ts";
 import { readProjectFile, ZUPLO_FILE } from "./project-file.ts";
 import { operationPath, readRoutes, ROUTES_FILE } from "./routes-file.ts";
 import { checkRules } from "./rules.ts";
-import type { GatewayConfig } from "./types.ts";
+import type { AuthorizationServerConfig, GatewayConfig, PolicyConfig, RouteConfig } from "./types.ts";
+import { findPolicyType } from "../schemas/catalog.ts";
 import { isSecretVariableName } from "../log/redact.ts";
 
 export type LoadResult = { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] };
@@ -101,6 +102,7 @@ export function loadProject(projectDirInput: string, options: LoadOptions = {}):
   if (errorsOnly(problems).length > 0 || !projectFile) return { ok: false, problems };
 
   const config: GatewayConfig = {
+    ...authorizationServerOf(policies, routes),
     projectDir,
     compatibilityDate: projectFile.compatibilityDate,
     settings: projectFile.settings,
@@ -110,6 +112,22 @@ export function loadProject(projectDirInput: string, options: LoadOptions = {}):
     warnings: problems,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/**
+ * The authorization server of the MCP OAuth policy the routes use (checkRules has made sure there is at
+ * most one in use), from its policy type's derivation. A type with no derivation yet (an IdP wrapper
+ * not implemented) mounts no server.
+ */
+function authorizationServerOf(policies: readonly PolicyConfig[], routes: readonly RouteConfig[]): { authorizationServer?: AuthorizationServerConfig } {
+  for (const policy of policies) {
+    const type = findPolicyType(policy.policyType);
+    if (type?.family !== "mcp-oauth" || !type.authorizationServer) continue;
+    const guarded = routes.filter((r) => r.inbound.includes(policy.name));
+    if (guarded.length === 0) continue;
+    return { authorizationServer: { policyName: policy.name, options: type.authorizationServer(policy.options), routes: guarded } };
+  }
+  return {};
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,6 +1,5 @@
 import * as v from "valibot";
-import { BUILTIN_MODULES } from "../policies/definition.ts";
-import { POLICIES, findPolicy } from "../policies/registry.ts";
+import { BUILTIN_MODULES, findPolicyType, POLICY_TYPES } from "../schemas/catalog.ts";
 import type { ProblemSink } from "./issues.ts";
 import type { PolicyConfig } from "./types.ts";
 
@@ -45,9 +44,9 @@ export function readPolicies(value: unknown, sink: ProblemSink): PolicyConfig[] 
       sink.add("MCPGW_CONFIG_UNKNOWN_MODULE", ["policies", i, "handler", "module"], `The module "${handler.module}" is not available in mcpgw (custom code modules are not supported).`, `Use ${BUILTIN_MODULES.map((m) => `"${m}"`).join(" or ")}.`);
       return;
     }
-    const def = findPolicy(policyType);
+    const def = findPolicyType(policyType);
     if (!def) {
-      sink.add("MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", ["policies", i, "policyType"], `The policy type "${policyType}" is not implemented by mcpgw.`, `Use one of: ${POLICIES.map((p) => p.policyType).join(", ")}.`);
+      sink.add("MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", ["policies", i, "policyType"], `The policy type "${policyType}" is not implemented by mcpgw.`, `Use one of: ${POLICY_TYPES.map((p) => p.policyType).join(", ")}.`);
       return;
     }
     if (def.exportName !== handler.export) {

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { BUILTIN_MODULES } from "../policies/definition.ts";
-import { HANDLERS, findHandler } from "../policies/registry.ts";
+import { BUILTIN_MODULES, HANDLER_TYPES, findHandlerType, MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
+import type { McpProxyOptions } from "../schemas/mcp-proxy-handler.ts";
 import type { Path, ProblemSink } from "./issues.ts";
 import type { RouteConfig } from "./types.ts";
 
@@ -88,9 +88,9 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
         sink.add("MCPGW_CONFIG_UNKNOWN_MODULE", [...handlerPath, "module"], `The module "${zr.handler.module}" is not available in mcpgw.`, `Use ${BUILTIN_MODULES.map((m) => `"${m}"`).join(" or ")}.`);
         continue;
       }
-      const def = findHandler(zr.handler.export);
+      const def = findHandlerType(zr.handler.export);
       if (!def) {
-        sink.add("MCPGW_CONFIG_UNKNOWN_HANDLER", [...handlerPath, "export"], `The handler "${zr.handler.export}" is not implemented by mcpgw.`, `Use one of: ${HANDLERS.map((h) => h.exportName).join(", ")}.`);
+        sink.add("MCPGW_CONFIG_UNKNOWN_HANDLER", [...handlerPath, "export"], `The handler "${zr.handler.export}" is not implemented by mcpgw.`, `Use one of: ${HANDLER_TYPES.map((h) => h.exportName).join(", ")}.`);
         continue;
       }
       const options = v.safeParse(def.optionsSchema, zr.handler.options ?? {});
@@ -105,7 +105,8 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
         ...(o.summary !== undefined ? { summary: o.summary } : {}),
         ...(o.description !== undefined ? { description: o.description } : {}),
         corsPolicy: zr.corsPolicy,
-        handler: { exportName: def.exportName, options: options.output },
+        // One handler type today: its schema's output is the McpProxyHandler options.
+        handler: { exportName: MCP_PROXY_HANDLER.exportName, options: options.output as McpProxyOptions },
         inbound: zr.policies.inbound,
         outbound: zr.policies.outbound,
       });

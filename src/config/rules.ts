@@ -1,4 +1,4 @@
-import { findPolicy } from "../policies/registry.ts";
+import { findPolicyType } from "../schemas/catalog.ts";
 import type { Path, ProblemSink } from "./issues.ts";
 import { MCP_MIN_COMPATIBILITY_DATE } from "./project-file.ts";
 import type { GatewaySettings, PolicyConfig, RouteConfig } from "./types.ts";
@@ -35,7 +35,7 @@ export function checkRules(input: RuleInput): void {
   const byName = new Map(policies.map((p) => [p.name, p]));
   const familyOf = (name: string) => {
     const p = byName.get(name);
-    return p ? findPolicy(p.policyType)?.family : undefined;
+    return p ? findPolicyType(p.policyType)?.family : undefined;
   };
 
   const seenOperation = new Map<string, RouteConfig>();
@@ -85,7 +85,7 @@ export function checkRules(input: RuleInput): void {
     if (route.handler.exportName === "McpProxyHandler" && !families.includes("mcp-oauth")) {
       routesSink.add("MCPGW_CONFIG_ROUTE_WITHOUT_AUTH", [...at, "x-zuplo-route", "policies", "inbound"], `The MCP route ${route.path} has no MCP OAuth policy: anyone who can reach the gateway can call it.`, "Add your MCP OAuth policy (e.g. mcp-oauth-inbound) first in policies.inbound, unless this is a deliberate public or demo route.", "warning");
     }
-    const certId = (route.handler.options as { mtlsCertificate?: string }).mtlsCertificate;
+    const certId = route.handler.options.mtlsCertificate;
     if (certId !== undefined && !input.settings?.mtlsCertificates[certId]) {
       routesSink.add("MCPGW_CONFIG_UNKNOWN_MTLS_CERTIFICATE", [...at, "x-zuplo-route", "handler", "options", "mtlsCertificate"], `No mTLS certificate "${certId}" is defined.`, `Define it in zuplo.jsonc under mcpgw.mtlsCertificates.${certId} with certFile and keyFile.`);
     }
@@ -96,14 +96,14 @@ export function checkRules(input: RuleInput): void {
   if (usedOAuth.size > 1) {
     routesSink.add("MCPGW_CONFIG_MULTIPLE_OAUTH_POLICIES", ["paths"], `Routes use more than one MCP OAuth policy (${[...usedOAuth].join(", ")}).`, "Attach the same MCP OAuth policy to every MCP route: all routes authenticate against one identity provider.");
   }
-  const oauthPolicies = policies.filter((p) => findPolicy(p.policyType)?.family === "mcp-oauth");
+  const oauthPolicies = policies.filter((p) => findPolicyType(p.policyType)?.family === "mcp-oauth");
   if (oauthPolicies.length > 1 && usedOAuth.size <= 1) {
     input.policiesSink.add("MCPGW_CONFIG_UNUSED_OAUTH_POLICY", input.policyWhere(oauthPolicies[1]!.name), `config/policies.json defines ${oauthPolicies.length} MCP OAuth policies (${oauthPolicies.map((p) => p.name).join(", ")}); only one may be used.`, "Keep one in use; remove the others when you no longer switch between them.", "warning");
   }
 
   const upstreamIds = new Map<string, string>();
   for (const p of policies) {
-    if (findPolicy(p.policyType)?.family !== "mcp-token-exchange") continue;
+    if (findPolicyType(p.policyType)?.family !== "mcp-token-exchange") continue;
     const id = upstreamIdOf(p);
     const prior = upstreamIds.get(id);
     if (prior) {

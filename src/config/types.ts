@@ -1,3 +1,5 @@
+import type { AuthorizationServerOptions } from "../schemas/authorization-server.ts";
+import type { McpProxyOptions } from "../schemas/mcp-proxy-handler.ts";
 import type { ConfigProblem } from "./problems.ts";
 
 /** The `mcpgw` block of zuplo.jsonc: settings a self-hosted gateway needs that Zuplo's cloud decides for you. */
@@ -40,9 +42,10 @@ export interface PolicyConfig {
   readonly options: unknown;
 }
 
+/** The route's handler: McpProxyHandler, the one handler type (src/schemas/catalog.ts). */
 export interface HandlerConfig {
-  readonly exportName: string;
-  readonly options: unknown;
+  readonly exportName: "McpProxyHandler";
+  readonly options: McpProxyOptions;
 }
 
 export interface RouteConfig {
@@ -64,7 +67,18 @@ export interface GatewayConfig {
   readonly settings: GatewaySettings;
   readonly policies: ReadonlyMap<string, PolicyConfig>;
   readonly routes: readonly RouteConfig[];
+  /** The OAuth authorization server, when a route uses an MCP OAuth policy (config rules allow one). */
+  readonly authorizationServer?: AuthorizationServerConfig;
   /** Values from secret env variables: registered with the log redaction layer on load. */
   readonly secretValues: readonly string[];
   readonly warnings: readonly ConfigProblem[];
+}
+
+/** The authorization server one config describes: derived from its MCP OAuth policy at load. */
+export interface AuthorizationServerConfig {
+  /** The MCP OAuth policy's name in policies.json. */
+  readonly policyName: string;
+  readonly options: AuthorizationServerOptions;
+  /** The routes guarded by that policy: each is one resource with its own protected resource metadata. */
+  readonly routes: readonly RouteConfig[];
 }

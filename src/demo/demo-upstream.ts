@@ -3,9 +3,6 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { z } from "zod";
 import pkg from "../../package.json" with { type: "json" };
 
-/** rewritePattern value that points a route at the built-in demo upstream. */
-export const DEMO_UPSTREAM = "mcpgw:demo";
-
 // A small, real MCP server (the SDK's own) so the example project works offline. It runs in the gateway
 // process on an ephemeral loopback port and is reached over real HTTP, exactly like any upstream.
 function demoServer(): McpServer {

@@ -1,12 +1,15 @@
 import { Hono } from "hono";
-import type { GatewayConfig } from "../config/types.ts";
-import type { Services } from "./context.ts";
-import { compileRoute, instantiatePolicies, type CompiledRoute } from "./pipeline.ts";
-import { problemResponse } from "./problem.ts";
-import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
+import type { AuthorizationServerConfig, GatewayConfig } from "../config/types.ts";
 import { reservedPrefixes } from "../config/rules.ts";
+import { methodNotAllowed } from "../handlers/mcp-proxy-handler.ts";
+import { problemResponse } from "../http/problem.ts";
+import { browserLoginFor } from "../oauth/browser-login.ts";
+import { oauthServerFor } from "../oauth/context.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
-import { methodNotAllowed, mcpProxyHandler } from "./mcp-proxy-handler.ts";
+import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
+import type { Services } from "../services/services.ts";
+import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
+import { compileRoute, type CompiledRoute } from "./pipeline.ts";
 
 export interface Bindings {
   clientAddress: string | undefined;
@@ -83,17 +86,38 @@ function answer(routes: PathRoutes, hosts: HostPolicy, request: Request, url: UR
   return problemResponse(405, `${request.method} is not allowed on ${routes.path}.`, {}, { allow: [...routes.methods.keys()].join(", ") });
 }
 
+/** The OAuth authorization server for the project's MCP OAuth policy, and what start-up should say about its login. */
+function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: AuthorizationServerConfig, services: Services): void {
+  const server = oauthServerFor(as, {
+    runtime: services.oauth,
+    store: services.store,
+    observer: services.observer,
+    log: services.log,
+    mode: services.mode,
+    now: services.now,
+    basePath: config.settings.basePath,
+    devUsers: config.settings.devLogin.users,
+    login: browserLoginFor,
+  });
+  const unavailable = server.login.unavailable();
+  if (unavailable !== undefined) {
+    services.log.warn("mcp_auth_federated_login_unavailable", `The policy "${as.policyName}" uses a federated browserLogin; ${unavailable} /oauth/authorize will answer server_error.`, { policy: as.policyName });
+  } else if (server.login.kind === "local_dev" && services.mode === "start") {
+    services.log.warn("mcp_auth_dev_login_disabled", `The policy "${as.policyName}" uses /oauth/dev-login, which answers 403 under \`mcpgw start\`; nobody can sign in.`, { policy: as.policyName });
+  }
+  mountOAuthServer(app, server, config.settings);
+}
+
 /** Build the whole HTTP surface for one config. Called once per (re)load, never per request. */
 export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
-  mountOAuthServer(app, config, services);
-  const policies = instantiatePolicies(config, services);
-  const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === mcpProxyHandler.exportName).map((r) => r.path));
+  if (config.authorizationServer) mountAuthorizationServer(app, config, config.authorizationServer, services);
+  const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === MCP_PROXY_HANDLER.exportName).map((r) => r.path));
   // One path may carry several operations ("get" and "post" written separately): group by path.
   const byPath = new Map<string, PathRoutes>();
   for (const route of config.routes) {
-    const run = compileRoute(route, config, services, policies);
+    const run = compileRoute(route, config, services);
     let routes = byPath.get(route.path);
     if (!routes) byPath.set(route.path, (routes = { path: route.path, methods: new Map(), mcp: mcpPaths.has(route.path) }));
     for (const m of route.methods) routes.methods.set(m, run);

@@ -1,6 +1,6 @@
-import { isIP } from "node:net";
 import type { GatewaySettings } from "../config/types.ts";
-import { problemResponse } from "./problem.ts";
+import { hostName, isLoopbackHostname, LOOPBACK_NAMES } from "../http/host.ts";
+import { problemResponse } from "../http/problem.ts";
 
 // DNS rebinding defence (MCP transport spec, "Security Warning"; MCP security best practices). A page on
 // rebind.attacker.example can make the victim's browser reach a gateway on 127.0.0.1: the socket is
@@ -9,12 +9,6 @@ import { problemResponse } from "./problem.ts";
 
 export type HostPolicy = { readonly kind: "any" } | { readonly kind: "names"; readonly names: ReadonlySet<string> };
 
-export const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]", "::1"] as const;
-
-function isLoopbackBind(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "");
-  return h === "localhost" || h === "::1" || (isIP(h) === 4 && h.startsWith("127."));
-}
 
 /**
  * Which Host names to serve: `mcpgw.allowedHosts` when set; otherwise the `publicOrigin` host and the
@@ -25,18 +19,11 @@ export function hostPolicy(settings: GatewaySettings, bindHost: string): HostPol
   const names = new Set<string>();
   for (const h of settings.allowedHosts) names.add(h.toLowerCase());
   if (settings.publicOrigin) names.add(new URL(settings.publicOrigin).hostname.toLowerCase());
-  if (names.size === 0 && !isLoopbackBind(bindHost)) return { kind: "any" };
+  if (names.size === 0 && !isLoopbackHostname(bindHost)) return { kind: "any" };
   for (const h of LOOPBACK_NAMES) names.add(h);
   return { kind: "names", names };
 }
 
-/** The host name of a Host header value (`name[:port]`, `[v6]:port`), lower-cased. */
-export function hostName(hostHeader: string): string {
-  const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
-  const colon = h.lastIndexOf(":");
-  return colon === -1 ? h : h.slice(0, colon);
-}
 
 export function hostAllowed(policy: HostPolicy, hostHeader: string | null): boolean {
   if (policy.kind === "any") return true;

@@ -1,78 +1,44 @@
-import type { GatewayConfig, RouteConfig } from "../config/types.ts";
-import { errorFields } from "../log/logger.ts";
-import { findHandler, findPolicy } from "../policies/registry.ts";
-import type { Logger } from "../log/logger.ts";
-import { BodyTooLargeError, type GatewayUser, type InboundPolicy, type RequestBody, type RequestContext, type ResponseHook, type RouteHandler, type Services } from "./context.ts";
-import { publicOrigin } from "./origin.ts";
-import { faultResponse, rejectWithFault } from "../mcp/faults.ts";
-import { carriesRequestId, upstreamRequestHeaders } from "./upstream-headers.ts";
+import type { GatewayConfig, PolicyConfig, RouteConfig } from "../config/types.ts";
+import { BodyTooLargeError } from "../http/body.ts";
+import { publicOrigin } from "../http/origin.ts";
+import { problemResponse } from "../http/problem.ts";
+import { errorFields, type Logger } from "../log/logger.ts";
+import { faultResponse } from "../mcp/faults.ts";
+import { upstreamRequestHeaders } from "../mcp/upstream-headers.ts";
+import type { Observer } from "../observe/observer.ts";
+import { createMcpProxyHandler } from "../handlers/mcp-proxy-handler.ts";
+import { readRequestBody } from "../request/body.ts";
+import type { BuildContext, GatewayUser, InboundPolicy, RequestBody, RequestContext, ResponseHook, RouteHandler, UpstreamAuth } from "../request/context.ts";
+import { rejectWithFault } from "../request/reject.ts";
+import type { Services } from "../services/services.ts";
+import { policyRuntime } from "./registry.ts";
 
 /** A route, compiled once per config: its policy steps and handler, ready to run per request. */
 export type CompiledRoute = (request: Request, url: URL, clientAddress: string | undefined) => Promise<Response>;
 
-/** Policies are instantiated once per config and shared by every route that lists them (as Zuplo caches per name). */
-export function instantiatePolicies(config: GatewayConfig, services: Services): Map<string, InboundPolicy> {
-  const out = new Map<string, InboundPolicy>();
-  for (const policy of config.policies.values()) {
-    const def = findPolicy(policy.policyType);
-    if (!def) throw new Error(`unknown policy type ${policy.policyType}`);
-    out.set(policy.name, def.create(policy.options, { config, services, name: policy.name }));
-  }
-  return out;
-}
-
-const utf8 = new TextDecoder();
-
 /**
- * The request body, bounded by `limit`: a declared Content-Length over it is refused unread; a body
- * without one (chunked) is read chunk by chunk and abandoned as soon as it passes the limit.
+ * A policy's step for one route. Built per route (not shared per name), so a policy sees the route it
+ * guards and its handler's typed options. A type the catalog recognises but this version does not
+ * implement answers an honest 501 rather than letting requests through without its protection.
  */
-async function readBody(request: Request, limit: number): Promise<RequestBody> {
-  const declared = request.headers.get("content-length");
-  let bytes: Uint8Array<ArrayBuffer>;
-  if (declared !== null) {
-    if (Number(declared) > limit) throw new BodyTooLargeError(limit);
-    // HTTP framing ends the body at Content-Length, so reading it whole is bounded.
-    bytes = await request.bytes();
-  } else {
-    bytes = await readChunked(request.body, limit);
+function buildPolicy(policy: PolicyConfig, build: BuildContext): InboundPolicy {
+  const runtime = policyRuntime(policy.policyType);
+  if (!runtime) {
+    return () =>
+      problemResponse(501, `The policy type "${policy.policyType}" is recognised but not implemented in this mcpgw version; the request was not forwarded.`, {
+        code: "MCPGW_POLICY_NOT_IMPLEMENTED",
+      });
   }
-  if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
-  if (bytes.byteLength === 0) return { bytes, json: undefined, parseError: "empty body" };
-  try {
-    return { bytes, json: JSON.parse(utf8.decode(bytes)) };
-  } catch (err) {
-    return { bytes, json: undefined, parseError: (err as Error).message };
-  }
-}
-
-async function readChunked(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (body) {
-    // Leaving the loop early (the throw) cancels the stream, so the rest is never read.
-    for await (const chunk of body) {
-      total += chunk.byteLength;
-      if (total > limit) throw new BodyTooLargeError(limit);
-      chunks.push(chunk);
-    }
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return runtime.create(policy.options, build);
 }
 
 /** What a compiled route shares with each of its requests. */
 interface RouteRuntime {
   readonly route: RouteConfig;
   readonly config: GatewayConfig;
-  readonly handler: RouteHandler;
   readonly limit: number;
   readonly log: Logger;
+  readonly observer: Observer;
 }
 
 /**
@@ -87,6 +53,7 @@ class Context implements RequestContext {
   readonly fields: Record<string, unknown>;
   readonly responseHooks: ResponseHook[] = [];
   user?: GatewayUser;
+  upstreamAuth?: UpstreamAuth;
   private bodyPromise: Promise<RequestBody> | undefined;
   private requestLog: Logger | undefined;
 
@@ -99,6 +66,18 @@ class Context implements RequestContext {
     this.origin = publicOrigin(request, url, runtime.config.settings);
     this.upstreamHeaders = upstreamRequestHeaders(request.headers, this.requestId, clientAddress, this.origin);
     this.fields = { operationId: runtime.route.operationId };
+  }
+
+  get httpMethod(): string {
+    return this.request.method;
+  }
+
+  get operationId(): string {
+    return this.runtime.route.operationId;
+  }
+
+  get observer(): Observer {
+    return this.runtime.observer;
   }
 
   get route(): RouteConfig {
@@ -119,25 +98,20 @@ class Context implements RequestContext {
 
   /** The body, read and parsed at most once whoever asks first. */
   body(): Promise<RequestBody> {
-    return (this.bodyPromise ??= readBody(this.request, this.runtime.limit));
+    return (this.bodyPromise ??= readRequestBody(this.request, this.runtime.limit));
   }
 
   /** What body() has read so far, if anything asked (for the error path). */
   bodyIfRead(): Promise<RequestBody> | undefined {
     return this.bodyPromise;
   }
-
-  invokeHandler(): Promise<Response> {
-    return this.runtime.handler(this);
-  }
 }
 
-export function compileRoute(route: RouteConfig, config: GatewayConfig, services: Services, policies: Map<string, InboundPolicy>): CompiledRoute {
-  const def = findHandler(route.handler.exportName);
-  if (!def) throw new Error(`unknown handler ${route.handler.exportName}`);
-  const handler: RouteHandler = def.create(route.handler.options, { config, services, name: route.operationId });
-  const steps = route.inbound.map((name) => policies.get(name)!);
-  const runtime: RouteRuntime = { route, config, handler, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }) };
+export function compileRoute(route: RouteConfig, config: GatewayConfig, services: Services): CompiledRoute {
+  // One handler type (McpProxyHandler); config/ refused any other export.
+  const handler: RouteHandler = createMcpProxyHandler(route.handler.options, { config, services, name: route.operationId, route });
+  const steps = route.inbound.map((name) => buildPolicy(config.policies.get(name)!, { config, services, name, route }));
+  const runtime: RouteRuntime = { route, config, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }), observer: services.observer };
 
   return async (request, url, clientAddress) => {
     const ctx = new Context(request, url, clientAddress, runtime);
@@ -149,9 +123,11 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
         const early = result instanceof Promise ? await result : result;
         if (early) return withRequestId(early, requestId);
       }
-      let response = await handler(ctx);
-      for (const hook of ctx.responseHooks) response = await hook(response, ctx);
-      return withRequestId(response, requestId);
+      const handled = await handler(ctx);
+      if (handled instanceof Response) return withRequestId(handled, requestId);
+      let answer = handled;
+      for (const hook of ctx.responseHooks) answer = await hook(answer, ctx);
+      return answer.carriesRequestId ? answer.response : withRequestId(answer.response, requestId);
     } catch (err) {
       // A policy that read the body first meets the size limit here rather than in the handler.
       if (err instanceof BodyTooLargeError) return withRequestId(rejectWithFault(ctx, "request_too_large", null, { limitBytes: err.limit }), requestId);
@@ -166,8 +142,7 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
 }
 
 function withRequestId(response: Response, requestId: string): Response {
-  // Proxied answers carry it already (proxiedResponse): their Headers are not even opened.
-  if (carriesRequestId(response) || response.headers.get("x-request-id") === requestId) return response;
+  if (response.headers.get("x-request-id") === requestId) return response;
   try {
     response.headers.set("x-request-id", requestId);
     return response;

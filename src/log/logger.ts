@@ -22,13 +22,6 @@ export interface Logger {
   info(event: string, msg: string, fields?: LogFields): void;
   warn(event: string, msg: string, fields?: LogFields): void;
   error(event: string, msg: string, fields?: LogFields): void;
-  /**
-   * An info line whose fields are already JSON members (`,"k":v…`), written by a fixed-shape renderer:
-   * the analytics event every proxied call writes (events.ts). The renderer's keys are its own, never
-   * secret-named, and its string values come from `secrets.literal()`, scrubbed; so the line is not
-   * scrubbed again as a whole.
-   */
-  infoMembers(event: string, msg: string, members: string): void;
   child(bindings: LogFields): Logger;
   enabled(level: LogLevel): boolean;
   readonly secrets: SecretRegistry;
@@ -221,6 +214,7 @@ class GatewayLogger implements Logger {
     this.write("error", event, msg, fields);
   }
 
+  /** See writeRenderedInfo. */
   infoMembers(event: string, msg: string, members: string): void {
     if (LEVEL_VALUES.info < this.fast.threshold) return;
     const prefix = pinoTracing.hasSubscribers ? undefined : this.scrubbedBound();
@@ -249,6 +243,18 @@ class GatewayLogger implements Logger {
   enabled(level: LogLevel): boolean {
     return level !== "silent" && LEVEL_VALUES[level] >= this.fast.threshold;
   }
+}
+
+/**
+ * An info line whose fields are already JSON members (`,"k":v…`), written by a fixed-shape renderer: the
+ * analytics line every proxied call writes (src/observe/log-sink.ts, its only caller). The renderer's
+ * keys are its own, never secret-named, and its string values come from `secrets.literal()`, scrubbed;
+ * so the line is not scrubbed again as a whole. Not part of the Logger interface: a fast path fenced
+ * inside the log sink. Any other Logger gets the members as ordinary fields.
+ */
+export function writeRenderedInfo(log: Logger, event: string, msg: string, members: string): void {
+  if (log instanceof GatewayLogger) log.infoMembers(event, msg, members);
+  else if (log.enabled("info")) log.info(event, msg, JSON.parse(`{${members.slice(1)}}`) as LogFields);
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {

@@ -1,9 +1,9 @@
 import type { CapabilityFilterOptions } from "./capability-filter-options.ts";
+import type { JsonRpcId } from "./jsonrpc.ts";
 
 // The pure core of `mcp-capability-filter-inbound` (spec §4): allow-lists, projections and access
 // control over parsed JSON-RPC messages. No I/O; the policy wires these into the request and response.
 
-export type JsonRpcId = string | number | null;
 
 export interface JsonRpcErrorResponse {
   readonly jsonrpc: "2.0";

@@ -1,7 +1,4 @@
-import { requestRejected, type EventContext } from "../log/events.ts";
 import { errorResponseText, type JsonRpcId } from "./jsonrpc.ts";
-
-type RequestEventContext = EventContext & { readonly requestId: string };
 
 // Every failure the gateway itself produces on an MCP route, as a JSON-RPC error with the request's id
 // (never an HTML page or a stack trace). -32700/-32600/-32603 are JSON-RPC's own codes; the rest sit
@@ -55,14 +52,4 @@ export function faultResponse(reason: FaultReason, id: JsonRpcId, requestId: str
 export function faultEvent(reason: FaultReason, id: JsonRpcId, requestId: string): Uint8Array {
   const fault = FAULTS[reason];
   return encoder.encode(`event: message\ndata: ${errorResponseText(id, fault.code, fault.message, faultData(reason, requestId, undefined))}\n\n`);
-}
-
-/**
- * Refuse a request before it reaches the upstream: the mcp_request_rejected event, then the fault.
- * `id` is the request's JSON-RPC id when it could be read, else null.
- */
-export function rejectWithFault(ctx: RequestEventContext, reason: FaultReason, id: JsonRpcId, extra?: Record<string, unknown>): Response {
-  const fault = FAULTS[reason];
-  requestRejected(ctx, { httpStatus: fault.httpStatus, reasonCode: reason, failureOrigin: fault.origin, jsonRpcErrorCode: fault.code });
-  return faultResponse(reason, id, ctx.requestId, extra);
 }

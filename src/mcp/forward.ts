@@ -1,17 +1,23 @@
-import type { ProxySettings } from "../config/types.ts";
-import { proxiedResponse } from "../gateway/upstream-headers.ts";
-import type { Completion } from "../log/events.ts";
+import type { Completion } from "./completion.ts";
 import { probeConnect } from "./connect-probe.ts";
 import { deadlineAfter } from "./deadlines.ts";
 import { faultEvent, faultResponse, FAULTS, type FaultReason } from "./faults.ts";
 import type { McpCall } from "./jsonrpc.ts";
-import { JsonRpcScanner, parsedVerdict, type ResponseVerdict } from "./response-scan.ts";
+import { JsonRpcScanner, parsedVerdict, type ParsedVerdict, type ResponseVerdict } from "./response-scan.ts";
 import { SseScanner } from "./sse-scan.ts";
+import { proxiedAnswer, UpstreamAnswer } from "./upstream-headers.ts";
 
 // One POST to an upstream MCP server and its answer back to the client (Streamable HTTP, 2025-11-25
 // §"Sending Messages to the Server"): the body goes up as the bytes the client sent; a JSON answer
 // comes back whole, an event stream chunk by chunk as it arrives. The answer is classified for
 // analytics on the way through, without being rebuilt.
+
+/** The proxy limits (mcpgw.proxy in zuplo.jsonc) the forward step enforces. */
+export interface UpstreamLimits {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly sseIdleTimeoutMs: number;
+}
 
 /** A route's upstream, fixed when the config loads. */
 export interface UpstreamTarget {
@@ -23,7 +29,7 @@ export interface UpstreamTarget {
   /** Where the connect probe knocks (see connect-probe.ts). */
   readonly hostname: string;
   readonly port: number;
-  readonly limits: ProxySettings;
+  readonly limits: UpstreamLimits;
 }
 
 /** One client request, as far as the upstream call needs it. */
@@ -36,26 +42,25 @@ export interface Exchange {
   /** Aborts when the client goes away. */
   readonly clientSignal: AbortSignal;
   readonly requestId: string;
-  /** Called once, when the answer has fully passed through (or failed, or the client left). */
+  /**
+   * Called exactly once per client request, when the answer has fully passed through (or failed, or
+   * the client left), whatever retries happened on the way.
+   */
   readonly complete: (completion: Completion) => void;
+  /**
+   * Asked when the upstream refuses the gateway's credentials (401/403), at most once per request:
+   * "retry" sends the request once more, with `headers` as the callback left them (fresh credentials);
+   * a Response answers the client instead (e.g. "connect again"); undefined answers with the -32087
+   * fault. The client never sees the upstream's 401: its own token was fine, ours was not.
+   */
+  readonly onRefused?: ((refusal: UpstreamRefusal) => Promise<"retry" | Response | undefined>) | undefined;
 }
 
-/** The upstream refused the gateway's credentials: what a token-exchange response hook needs to retry. */
+/** The upstream refused the gateway's credentials for it. */
 export interface UpstreamRefusal {
   readonly status: 401 | 403;
   /** The upstream's challenge (RFC 6750 §3), e.g. carrying a new `scope=`; never sent to the client. */
   readonly wwwAuthenticate: string | undefined;
-}
-
-const refusals = new WeakMap<Response, UpstreamRefusal>();
-
-/**
- * The refusal behind a handler response, if the upstream answered 401/403. The client sees a 502
- * JSON-RPC error (its own token was fine; ours was not), so a hook that refreshes the upstream
- * credential and calls ctx.invokeHandler() again asks here rather than looking at the status.
- */
-export function upstreamRefusalOf(response: Response): UpstreamRefusal | undefined {
-  return refusals.get(response);
 }
 
 /** A JSON answer up to this size is read whole (cheaper than piping a stream); larger ones stream through. */
@@ -68,7 +73,7 @@ const PARSE_VERDICT_LIMIT = 64 * 1024;
  * What a whole JSON answer carries. Both readings agree on valid JSON; the lenient byte scanner decides
  * for a body JSON.parse rejects, as it always has, and reads large bodies without building them.
  */
-function bufferedVerdict(bytes: Uint8Array, watchToolErrors: boolean): ResponseVerdict {
+function bufferedVerdict(bytes: Uint8Array, watchToolErrors: boolean): ResponseVerdict | ParsedVerdict {
   if (bytes.byteLength <= PARSE_VERDICT_LIMIT) {
     const parsed = parsedVerdict(bytes, watchToolErrors);
     if (parsed.responses > 0) return parsed;
@@ -105,7 +110,7 @@ function classify(verdict: ResponseVerdict, status: number): Pick<Completion, "o
   return { outcome: mcpStatus === "result" ? "success" : "application_error", mcpStatus, jsonRpcErrorCode };
 }
 
-export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): Promise<Response> {
+export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): Promise<UpstreamAnswer> {
   const { limits } = target;
   const controller = new AbortController();
   const signal = controller.signal;
@@ -123,18 +128,19 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     });
   });
   let finished = false;
+  let attempts = 0;
   const finish = (completion: Completion) => {
     if (finished) return;
     finished = true;
     deadline.cancel();
     connectCheck.cancel();
     ex.clientSignal.removeEventListener("abort", onClientGone);
-    ex.complete(completion);
+    ex.complete(attempts > 1 ? { ...completion, attempts } : completion);
   };
   const cause = () => (signal.aborted ? (signal.reason as AbortCause) : undefined);
 
   /** The gateway answers for the upstream: a JSON-RPC error with the request's id. */
-  const fail = (reason: FaultReason, upstreamMs: number, details: FailureDetails = {}): Response => {
+  const fail = (reason: FaultReason, upstreamMs: number, details: FailureDetails = {}): UpstreamAnswer => {
     const fault = FAULTS[reason];
     const { upstreamError, ...forClient } = details;
     finish({
@@ -147,47 +153,57 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       upstreamMs,
       ...details,
     });
-    return faultResponse(reason, ex.call.id, ex.requestId, forClient);
+    return new UpstreamAnswer(faultResponse(reason, ex.call.id, ex.requestId, forClient), false);
   };
   /** The client left: nobody will read this response; the event says so (499, as nginx logs it). */
-  const cancelled = (upstreamMs: number, upstreamStatus?: number): Response => {
+  const cancelled = (upstreamMs: number, upstreamStatus?: number): UpstreamAnswer => {
     finish({ ...CANCELLED, httpStatus: 499, upstreamMs, ...(upstreamStatus ? { upstreamStatus } : {}) });
-    return new Response(null, { status: 499 });
+    return new UpstreamAnswer(new Response(null, { status: 499 }), false);
   };
 
   let url = target.url;
   if (target.forwardSearch && ex.search) url += (url.includes("?") ? "&" : "?") + ex.search.slice(1);
 
-  const sentAt = performance.now();
+  let sentAt = performance.now();
   let upstream: Response;
-  try {
-    upstream = await fetch(url, {
-      method: "POST",
-      headers: ex.headers,
-      body: ex.body,
-      redirect: target.followRedirects ? "follow" : "manual",
-      signal,
-      tls: target.tls,
-      // Bun's own socket-idle timer (5 min) would cut long tool calls; the limits above rule instead.
-      timeout: false,
-    });
-  } catch (err) {
+  // At most two attempts: the second only when onRefused asked for it. The deadline covers both.
+  for (;;) {
+    attempts++;
+    sentAt = performance.now();
+    try {
+      upstream = await fetch(url, {
+        method: "POST",
+        headers: ex.headers,
+        body: ex.body,
+        redirect: target.followRedirects ? "follow" : "manual",
+        signal,
+        tls: target.tls,
+        // Bun's own socket-idle timer (5 min) would cut long tool calls; the limits above rule instead.
+        timeout: false,
+      });
+    } catch (err) {
+      answered = true;
+      const upstreamMs = performance.now() - sentAt;
+      const why = cause();
+      if (why === "client_gone") return cancelled(upstreamMs);
+      return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamError: (err as Error).message });
+    }
     answered = true;
-    const upstreamMs = performance.now() - sentAt;
-    const why = cause();
-    if (why === "client_gone") return cancelled(upstreamMs);
-    return fail(why ?? "upstream_unreachable", upstreamMs, { upstreamError: (err as Error).message });
-  }
-  answered = true;
-  connectCheck.cancel();
-
-  const status = upstream.status;
-  if (status === 401 || status === 403) {
+    connectCheck.cancel();
+    const refused = upstream.status;
+    if (refused !== 401 && refused !== 403) break;
     void upstream.body?.cancel();
-    const response = fail("upstream_auth_refused", performance.now() - sentAt, { upstreamStatus: status });
-    refusals.set(response, { status, wwwAuthenticate: upstream.headers.get("www-authenticate") ?? undefined });
-    return response;
+    const refusal: UpstreamRefusal = { status: refused, wwwAuthenticate: upstream.headers.get("www-authenticate") ?? undefined };
+    const decision = attempts === 1 && ex.onRefused ? await ex.onRefused(refusal) : undefined;
+    if (decision === "retry") continue;
+    const upstreamMs = performance.now() - sentAt;
+    if (decision instanceof Response) {
+      finish({ outcome: "denied", mcpStatus: "error", httpStatus: decision.status, upstreamStatus: refused, failureOrigin: "upstream", reasonCode: "upstream_auth_refused", upstreamMs });
+      return new UpstreamAnswer(decision, false);
+    }
+    return fail("upstream_auth_refused", upstreamMs, { upstreamStatus: refused });
   }
+  const status = upstream.status;
 
   const contentType = upstream.headers.get("content-type") ?? "";
   if (contentType.startsWith("text/event-stream")) return relay(upstream, "sse");
@@ -200,17 +216,17 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   if (status >= 300 && status < 400) {
     // followRedirects false (the default): the client sees the upstream's redirect and Location as is.
     finish({ outcome: "redirected", mcpStatus: "none", httpStatus: status, upstreamStatus: status, responseType: "other", upstreamMs });
-    return proxiedResponse(upstream.body, status, upstream.headers, ex.requestId);
+    return proxiedAnswer(upstream.body, status, upstream.headers, ex.requestId);
   }
   if (status < 300 && !expectsAnswer(ex.call)) {
     // A notification or response: 202 Accepted, normally with no body.
     finish({ outcome: "success", mcpStatus: "accepted", httpStatus: status, upstreamStatus: status, responseType: upstream.body ? "other" : "empty", upstreamMs });
-    return proxiedResponse(upstream.body, status, upstream.headers, ex.requestId);
+    return proxiedAnswer(upstream.body, status, upstream.headers, ex.requestId);
   }
   void upstream.body?.cancel();
   return fail("upstream_bad_response", upstreamMs, contentType ? { upstreamStatus: status, upstreamContentType: contentType } : { upstreamStatus: status });
 
-  async function buffered(response: Response): Promise<Response> {
+  async function buffered(response: Response): Promise<UpstreamAnswer> {
     let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = await response.bytes();
@@ -226,12 +242,13 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     if (verdict.responses === 0) {
       if (!expectsAnswer(ex.call) && response.status < 300) {
         finish({ outcome: "success", mcpStatus: "accepted", httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-        return proxiedResponse(bytes, response.status, response.headers, ex.requestId);
+        return proxiedAnswer(bytes, response.status, response.headers, ex.requestId);
       }
       return fail("upstream_bad_response", upstreamMs, { upstreamStatus: response.status, upstreamContentType: contentType });
     }
     finish({ ...classify(verdict, response.status), httpStatus: response.status, upstreamStatus: response.status, responseType: "json", upstreamMs });
-    return proxiedResponse(bytes, response.status, response.headers, ex.requestId);
+    // The parsed body goes along, so a response hook (the capability filter) does not parse it again.
+    return proxiedAnswer(bytes, response.status, response.headers, ex.requestId, "value" in verdict ? verdict.value : undefined);
   }
 
   /**
@@ -239,7 +256,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
    * before the client wants it, so backpressure reaches the upstream). An event stream gets the idle
    * timer, and if it ends or fails before carrying the answer, one last event with a JSON-RPC error.
    */
-  function relay(response: Response, kind: "sse" | "json"): Response {
+  function relay(response: Response, kind: "sse" | "json"): UpstreamAnswer {
     const watchToolErrors = ex.call.mcpMethod === "tools/call" || ex.call.kind === "batch";
     const sse = kind === "sse" ? new SseScanner(watchToolErrors) : undefined;
     const json = kind === "json" ? new JsonRpcScanner(watchToolErrors) : undefined;
@@ -314,6 +331,6 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
       },
       { highWaterMark: 0 },
     );
-    return proxiedResponse(body, status, response.headers, ex.requestId);
+    return proxiedAnswer(body, status, response.headers, ex.requestId);
   }
 }

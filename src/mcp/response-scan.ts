@@ -4,9 +4,9 @@
 // by chunk, so the same code serves a buffered JSON body, a streamed one and the data lines of SSE
 // events. Bytes inside strings are skipped with indexOf (native memchr), so long tool output costs
 // almost nothing; and once the verdict cannot change the scanner stops reading. A key spelled with
-// escapes ("res\u0075lt") is not recognised; no serializer writes these keys so, and where the verdict
-// decides the client's answer (a whole JSON body that seems not to be a response), parsedVerdict
-// gives a second opinion.
+// escapes ("res\u0075lt") is not recognised; no serializer writes these keys so. A whole JSON answer
+// up to 64 KiB is read with parsedVerdict (JSON.parse) first, which is faster at that size; the
+// scanner decides for larger bodies and for anything JSON.parse rejects.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -66,20 +66,27 @@ export interface ResponseVerdict {
   readonly errorCode: number | undefined;
 }
 
+/** parsedVerdict's reading: the verdict and the parsed body, so no one parses the same bytes twice. */
+export interface ParsedVerdict extends ResponseVerdict {
+  /** The parsed JSON; undefined when JSON.parse rejected the body. */
+  readonly value: unknown;
+}
+
 const utf8 = new TextDecoder();
 
 /**
  * The verdict from JSON.parse: the slow path, for a whole body in which the scan found no response,
  * before the gateway declares it not MCP.
  */
-export function parsedVerdict(body: Uint8Array, watchToolErrors: boolean): ResponseVerdict {
-  const verdict = { responses: 0, errors: 0, toolErrors: 0, errorCode: undefined as number | undefined };
+export function parsedVerdict(body: Uint8Array, watchToolErrors: boolean): ParsedVerdict {
+  const verdict = { responses: 0, errors: 0, toolErrors: 0, errorCode: undefined as number | undefined, value: undefined as unknown };
   let value: unknown;
   try {
     value = JSON.parse(utf8.decode(body));
   } catch {
     return verdict;
   }
+  verdict.value = value;
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
   for (const message of Array.isArray(value) ? value : [value]) {
     if (!isObject(message)) continue;

@@ -1,4 +1,4 @@
-import type { OAuthTokenStore } from "../store/oauth-tokens.ts";
+import type { TokenRepository } from "../store/repositories.ts";
 import { hashCredential } from "./credentials.ts";
 import { InvalidToken } from "./errors.ts";
 
@@ -36,7 +36,7 @@ export class AccessTokenValidator {
   private readonly maxCacheAgeMs: number;
 
   constructor(
-    private readonly tokens: OAuthTokenStore,
+    private readonly tokens: TokenRepository,
     private readonly now: () => number,
     options: AccessTokenValidatorOptions = {},
   ) {
@@ -46,17 +46,23 @@ export class AccessTokenValidator {
 
   /**
    * The token's grant, if `token` is a live access token issued for `resource` and `operationId`;
-   * otherwise InvalidToken with a reason code. Never touches the store for malformed input.
+   * otherwise InvalidToken with a reason code (thrown, or the promise rejects). Never touches the store
+   * for malformed input. A cached token is checked synchronously: that is every MCP request's hot path;
+   * only a cache miss waits for the store.
    */
-  validate(token: string, resource: string, operationId: string): ValidatedAccessToken {
+  validate(token: string, resource: string, operationId: string): ValidatedAccessToken | Promise<ValidatedAccessToken> {
     if (!ACCESS_TOKEN_SHAPE.test(token)) throw new InvalidToken("The access token is malformed.", "invalid_token");
     const hash = hashCredential(token);
     const now = this.now();
-    let found = this.fromCache(hash, now);
-    if (!found) {
-      found = this.fromStore(hash);
+    const cached = this.fromCache(hash, now);
+    if (cached) return this.check(hash, cached, now, resource, operationId);
+    return this.fromStore(hash).then((found) => {
       if (found.expiresAt > now) this.remember(hash, found, now);
-    }
+      return this.check(hash, found, now, resource, operationId);
+    });
+  }
+
+  private check(hash: string, found: ValidatedAccessToken, now: number, resource: string, operationId: string): ValidatedAccessToken {
     if (found.expiresAt <= now) {
       this.cache.delete(hash);
       throw new InvalidToken("The access token has expired.", "expired_token");
@@ -95,8 +101,8 @@ export class AccessTokenValidator {
     return entry.token;
   }
 
-  private fromStore(hash: string): ValidatedAccessToken {
-    const row = this.tokens.findToken(hash);
+  private async fromStore(hash: string): Promise<ValidatedAccessToken> {
+    const row = await this.tokens.findToken(hash);
     if (!row || row.kind !== "access") throw new InvalidToken("The access token is not known to this gateway.", "invalid_token");
     if (row.revokedAt !== null || row.grantRevokedAt !== null) throw new InvalidToken("The access token has been revoked.", "revoked_token");
     return {

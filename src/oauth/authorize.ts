@@ -15,7 +15,8 @@ import {
   UnauthorizedClient,
   UnsupportedResponseType,
 } from "./errors.ts";
-import { NO_STORE, singleValued } from "./http.ts";
+import { NO_STORE } from "../http/headers.ts";
+import { singleValued } from "./http.ts";
 import { errorPage, htmlResponse } from "./pages.ts";
 import { redirectUriMatches, safeHost } from "./redirect-uri.ts";
 import { routeForResource, routeResource } from "./resource.ts";
@@ -112,9 +113,8 @@ function clientMayUseCode(d: AuthorizeDraft): void {
 }
 
 function browserLoginAvailable(d: AuthorizeDraft): void {
-  if (d.server.loginKind !== "local_dev") {
-    throw new ServerError("Federated browser login (browserLogin.url pointing at an identity provider) is not available in this mcpgw version; use the /oauth/dev-login shortcut.");
-  }
+  const why = d.server.login.unavailable();
+  if (why !== undefined) throw new ServerError(why);
 }
 
 const VERIFY_CLIENT: readonly Check[] = [clientIdPresent, clientKnown, redirectUriRegistered];
@@ -146,8 +146,8 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
     for (const check of VERIFY_CLIENT) await check(d);
   } catch (err) {
     const e = asOAuthError(err);
-    if (!(err instanceof OAuthError)) req.log.error("mcp_auth_endpoint_failed", "Verifying the client failed.", errorFields(err));
-    req.log.info("mcp_auth_authorization_rejected", e.description, { reasonCode: e.code, phase: "client" });
+    if (!(err instanceof OAuthError)) req.report("error", "mcp_auth_endpoint_failed", "Verifying the client failed.", errorFields(err));
+    req.report("info", "mcp_auth_authorization_rejected", e.description, { reasonCode: e.code, phase: "client" });
     return authorizationPageError(e);
   }
   const state = params.get("state");
@@ -155,7 +155,7 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
     for (const check of VALIDATE_REQUEST) await check(d);
   } catch (err) {
     const e = asOAuthError(err);
-    req.log.info("mcp_auth_authorization_rejected", e.description, { reasonCode: e.code, clientId: d.client!.clientId, redirectHost: safeHost(d.redirectUri!) });
+    req.report("info", "mcp_auth_authorization_rejected", e.description, { reasonCode: e.code, clientId: d.client!.clientId, redirectHost: safeHost(d.redirectUri!) });
     return authorizationErrorRedirect(e, d.redirectUri!, state, issuer);
   }
 
@@ -163,7 +163,7 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
   const requestId = randomId("areq");
   const client = d.client!;
   const route = d.route!;
-  server.runtime.flows.insertRequest({
+  await server.store.flows.insertRequest({
     requestId,
     clientId: client.clientId,
     clientName: client.displayName,
@@ -176,15 +176,14 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
     issuer,
     issueRefreshToken: client.metadata.grant_types.includes("refresh_token") ? 1 : 0,
     createdAt: now,
-    expiresAt: now + server.options.browserLogin.stateTtlSeconds * 1000,
+    expiresAt: now + server.options.stateTtlSeconds * 1000,
   });
-  req.log.info("mcp_auth_authorization_started", `Authorization request from ${client.displayName} for ${route.operationId}.`, {
+  req.report("info", "mcp_auth_authorization_started", `Authorization request from ${client.displayName} for ${route.operationId}.`, {
     clientId: client.clientId,
     operationId: route.operationId,
     redirectHost: safeHost(d.redirectUri!),
   });
   // Spec §1.3 step 5: a live session skips the login step.
-  const base = `${req.origin}${server.basePath}/oauth`;
-  const next = currentSession(server, req) ? `${base}/setup?request=${requestId}` : `${base}/dev-login?request=${requestId}`;
-  return new Response(null, { status: 302, headers: { location: next, ...NO_STORE } });
+  if (!(await currentSession(server, req))) return server.login.start(server, req, requestId);
+  return new Response(null, { status: 302, headers: { location: `${req.origin}${server.basePath}/oauth/setup?request=${requestId}`, ...NO_STORE } });
 }

@@ -1,9 +1,9 @@
 import { isIP } from "node:net";
 import { parseClientMetadata, type ClientMetadata } from "./client-metadata.ts";
 import { InvalidClient, OAuthError } from "./errors.ts";
-import { isLoopbackHostname } from "./redirect-uri.ts";
 import { checkedAddresses, SsrfRefused, type Resolve } from "./ssrf.ts";
-import { BodyTooLarge, readTextWithin } from "./http.ts";
+import { BodyTooLargeError, readBodyWithin } from "../http/body.ts";
+import { isLoopbackHostname, unbracket } from "../http/host.ts";
 
 // Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, MCP 2025-11-25
 // §Client ID Metadata Documents): a client_id that is an https URL names a JSON document holding the
@@ -54,6 +54,8 @@ export function cacheLifetimeMs(cacheControl: string | null): number {
 
 export interface CimdFetchPolicy {
   readonly resolve: Resolve;
+  /** The outbound fetch (the composition root's); global fetch when not given. */
+  readonly fetch?: typeof fetch;
   /** Dev mode: loopback/private targets and http on loopback are allowed (a test server on 127.0.0.1). */
   readonly devMode: boolean;
   readonly timeoutMs?: number;
@@ -87,7 +89,7 @@ export async function fetchClientMetadataDocument(clientId: string, policy: Cimd
   const url = new URL(clientId);
   const addresses = await checkedAddresses(url.hostname, { resolve: policy.resolve, allowPrivate: policy.devMode });
   const signal = AbortSignal.timeout(policy.timeoutMs ?? CIMD_TIMEOUT_MS);
-  const response = await fetchPinned(url, addresses, signal);
+  const response = await fetchPinned(policy.fetch ?? fetch, url, addresses, signal);
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel();
     throw new Error(`it answered with a redirect (HTTP ${response.status}); redirects are not followed`);
@@ -102,8 +104,8 @@ export async function fetchClientMetadataDocument(clientId: string, policy: Cimd
     throw new Error(`its content type is "${type || "(none)"}", not application/json`);
   }
   const maxBytes = policy.maxBytes ?? CIMD_MAX_BYTES;
-  const text = await readTextWithin(response.body, response.headers.get("content-length"), maxBytes).catch((err: unknown) => {
-    throw err instanceof BodyTooLarge ? new Error(`the document is larger than ${maxBytes} bytes`) : err;
+  const text = await readBodyWithin(response, maxBytes).then((bytes) => new TextDecoder().decode(bytes)).catch((err: unknown) => {
+    throw err instanceof BodyTooLargeError ? new Error(`the document is larger than ${maxBytes} bytes`) : err;
   });
   let doc: unknown;
   try {
@@ -118,8 +120,8 @@ export async function fetchClientMetadataDocument(clientId: string, policy: Cimd
  * GET `url` from one of `addresses` (tried in order while connections fail), never resolving the name
  * again: the URL's host goes in the Host header and the TLS server name, so certificates still verify.
  */
-async function fetchPinned(url: URL, addresses: readonly string[], signal: AbortSignal): Promise<Response> {
-  const literal = isIP(url.hostname.replace(/^\[|\]$/g, "")) !== 0;
+async function fetchPinned(fetch: typeof globalThis.fetch, url: URL, addresses: readonly string[], signal: AbortSignal): Promise<Response> {
+  const literal = isIP(unbracket(url.hostname)) !== 0;
   let lastError: unknown;
   for (const address of literal ? [url.hostname] : addresses) {
     const target = new URL(url);

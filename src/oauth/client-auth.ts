@@ -53,15 +53,15 @@ export function presentedCredentials(request: Request, form: Map<string, string>
 }
 
 /** Checks presented credentials against the registration; InvalidClient when they do not hold. */
-export function authenticateClient(server: OAuthServer, presented: PresentedCredentials): AuthenticatedClient {
+export async function authenticateClient(server: OAuthServer, presented: PresentedCredentials): Promise<AuthenticatedClient> {
   const basic = presented.method === "client_secret_basic";
   if (isUrlClientId(presented.clientId)) {
     // CIMD clients cannot hold a shared secret (CIMD draft §4.1); they are public.
     if (presented.method !== "none") throw new InvalidClient("A client identified by a metadata document URL is public and cannot use a client secret.", basic);
-    if (!server.options.gateway.cimdEnabled) throw new InvalidClient("This gateway does not accept client ID metadata documents.", basic);
+    if (!server.options.cimdEnabled) throw new InvalidClient("This gateway does not accept client ID metadata documents.", basic);
     return { clientId: presented.clientId, registration: undefined };
   }
-  const client = registeredClient(server, presented.clientId);
+  const client = await registeredClient(server, presented.clientId);
   if (!client) throw new InvalidClient("The client is not registered with this gateway, or its registration expired; register again.", basic);
   const registered = client.metadata.token_endpoint_auth_method;
   if (registered !== presented.method) throw new InvalidClient(`The client registered token_endpoint_auth_method ${registered} and must authenticate that way.`, basic);

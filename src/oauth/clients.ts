@@ -15,8 +15,8 @@ export interface ResolvedClient {
 }
 
 /** A DCR client from the store (unknown or expired → undefined). */
-export function registeredClient(server: OAuthServer, clientId: string): ResolvedClient | undefined {
-  const row = server.runtime.clients.find(clientId, server.now());
+export async function registeredClient(server: OAuthServer, clientId: string): Promise<ResolvedClient | undefined> {
+  const row = await server.store.clients.find(clientId, server.now());
   if (!row) return undefined;
   const metadata = JSON.parse(row.metadata) as ClientMetadata;
   return { clientId, kind: "dcr", metadata, secretHash: row.secretHash, displayName: metadata.client_name ?? clientId };
@@ -28,11 +28,11 @@ export function registeredClient(server: OAuthServer, clientId: string): Resolve
  */
 export async function resolveClient(server: OAuthServer, clientId: string): Promise<ResolvedClient> {
   if (isUrlClientId(clientId)) {
-    if (!server.options.gateway.cimdEnabled) throw new InvalidClient("This gateway does not accept client ID metadata documents (gateway.cimdEnabled is false); register with DCR.");
+    if (!server.options.cimdEnabled) throw new InvalidClient("This gateway does not accept client ID metadata documents (gateway.cimdEnabled is false); register with DCR.");
     const metadata = await server.runtime.cimd.resolve(clientId);
     return { clientId, kind: "cimd", metadata, secretHash: null, displayName: metadata.client_name ?? new URL(clientId).host };
   }
-  const client = registeredClient(server, clientId);
+  const client = await registeredClient(server, clientId);
   if (!client) throw new InvalidClient("The client is not registered with this gateway, or its registration expired (after 90 days); register again.");
   return client;
 }

@@ -1,11 +1,13 @@
-import type { AuthorizationRequestRow, BrowserSessionRow } from "../store/oauth-flows.ts";
+import { NO_STORE } from "../http/headers.ts";
+import { isLoopbackHostname } from "../http/host.ts";
+import type { AuthorizationRequestRow, BrowserSessionRow } from "../store/repositories.ts";
 import { isUrlClientId } from "./cimd.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential, mintCredential, sameSecret } from "./credentials.ts";
 import { AccessDenied, asOAuthError, authorizationErrorRedirect, InvalidRequest, OAuthError } from "./errors.ts";
-import { NO_STORE, readForm } from "./http.ts";
+import { readForm } from "./http.ts";
 import { consentPage, errorPage, htmlResponse } from "./pages.ts";
-import { isLoopbackHostname, safeHost } from "./redirect-uri.ts";
+import { safeHost } from "./redirect-uri.ts";
 import { currentSession } from "./session.ts";
 
 // {base}/oauth/setup (spec §1.6, §3.7): the consent page. GET renders it for the signed-in person and binds
@@ -23,7 +25,7 @@ interface ConsentDraft {
   pending?: AuthorizationRequestRow;
 }
 
-type Check = (d: ConsentDraft) => void;
+type Check = (d: ConsentDraft) => void | Promise<void>;
 
 /** Cross-site form posts carry a foreign Origin; browsers send Origin on every POST they make. */
 function originIsOurs(d: ConsentDraft): void {
@@ -31,14 +33,14 @@ function originIsOurs(d: ConsentDraft): void {
   if (origin !== null && origin !== d.req.origin) throw new AccessDenied("The form was submitted from another site.");
 }
 
-function signedIn(d: ConsentDraft): void {
-  d.session = currentSession(d.server, d.req);
+async function signedIn(d: ConsentDraft): Promise<void> {
+  d.session = await currentSession(d.server, d.req);
   if (!d.session) throw new AccessDenied("Your sign-in session has expired. Start again from your MCP client.");
 }
 
-function requestPending(d: ConsentDraft): void {
+async function requestPending(d: ConsentDraft): Promise<void> {
   const id = d.form.get("request");
-  d.pending = id ? d.server.runtime.flows.findRequest(id, d.server.now()) : undefined;
+  d.pending = id ? await d.server.store.flows.findRequest(id, d.server.now()) : undefined;
   if (!d.pending) throw new InvalidRequest("This authorization request has expired or was already answered. Start again from your MCP client.");
 }
 
@@ -64,23 +66,20 @@ function consentError(err: OAuthError): Response {
 }
 
 /** GET: show the consent page (or send the browser to sign in first). */
-export function showConsent(server: OAuthServer, req: OAuthRequest): Response {
+export async function showConsent(server: OAuthServer, req: OAuthRequest): Promise<Response> {
   const requestId = req.url.searchParams.get("request") ?? "";
-  const pending = server.runtime.flows.findRequest(requestId, server.now());
+  const pending = await server.store.flows.findRequest(requestId, server.now());
   if (!pending) return consentError(new InvalidRequest("This authorization request has expired or was already answered. Start again from your MCP client."));
-  const session = currentSession(server, req);
-  if (!session) {
-    const login = `${req.origin}${server.basePath}/oauth/dev-login?request=${encodeURIComponent(requestId)}`;
-    return new Response(null, { status: 302, headers: { location: login, ...NO_STORE } });
-  }
+  const session = await currentSession(server, req);
+  if (!session) return server.login.start(server, req, requestId);
   const csrf = mintCredential("csrf");
-  if (!server.runtime.flows.bindRequest(requestId, session.sessionHash, hashCredential(csrf))) {
+  if (!(await server.store.flows.bindRequest(requestId, session.sessionHash, hashCredential(csrf)))) {
     return consentError(new InvalidRequest("This authorization request was opened in another browser session. Start again from your MCP client."));
   }
   const route = server.routes.find((r) => r.operationId === pending.operationId);
   const cimd = isUrlClientId(pending.clientId);
   const redirectIsLoopback = isLoopbackHostname(new URL(pending.redirectUri).hostname);
-  const consent = server.runtime.flows.findConsent(session.subject, pending.clientId, pending.resource);
+  const consent = await server.store.flows.findConsent(session.subject, pending.clientId, pending.resource);
   return htmlResponse(
     consentPage({
       clientName: pending.clientName,
@@ -106,26 +105,26 @@ export async function decideConsent(server: OAuthServer, req: OAuthRequest): Pro
   let d: ConsentDraft;
   try {
     d = { server, req, form: await readForm(req.request) };
-    for (const check of DECISION_CHECKS) check(d);
+    for (const check of DECISION_CHECKS) await check(d);
   } catch (err) {
     const e = asOAuthError(err);
-    req.log.info("mcp_auth_consent_rejected", e.description, { reasonCode: e.code });
+    req.report("info", "mcp_auth_consent_rejected", e.description, { reasonCode: e.code });
     return consentError(e);
   }
   const p = d.pending!;
   const session = d.session!;
   // Single use: a second submission of the same page (double click, replay) finds nothing to decide.
-  if (!server.runtime.flows.deleteRequest(p.requestId)) {
+  if (!(await server.store.flows.deleteRequest(p.requestId))) {
     return consentError(new InvalidRequest("This authorization request was already answered."));
   }
   const fields = { subjectId: session.subject, clientId: p.clientId, operationId: p.operationId, redirectHost: safeHost(p.redirectUri) };
   if (d.form.get("decision") === "cancel") {
-    req.log.info("mcp_auth_consent_denied", `${session.subject} declined ${p.clientName}.`, fields);
+    req.report("info", "mcp_auth_consent_denied", `${session.subject} declined ${p.clientName}.`, fields);
     return authorizationErrorRedirect(new AccessDenied("The person declined the authorization request."), p.redirectUri, p.state ?? undefined, p.issuer, 303);
   }
   const code = mintCredential("ac");
   const now = server.now();
-  server.runtime.tokens.insertCode({
+  await server.store.tokens.insertCode({
     codeHash: hashCredential(code),
     clientId: p.clientId,
     redirectUri: p.redirectUri,
@@ -138,8 +137,8 @@ export async function decideConsent(server: OAuthServer, req: OAuthRequest): Pro
     issueRefreshToken: p.issueRefreshToken,
     expiresAt: now + CODE_TTL_MS,
   });
-  server.runtime.flows.recordConsent({ subject: session.subject, clientId: p.clientId, resource: p.resource, scope: p.scope, approvedAt: now });
-  req.log.info("mcp_auth_consent_approved", `${session.subject} authorized ${p.clientName} for ${p.operationId}.`, fields);
+  await server.store.flows.recordConsent({ subject: session.subject, clientId: p.clientId, resource: p.resource, scope: p.scope, approvedAt: now });
+  req.report("info", "mcp_auth_consent_approved", `${session.subject} authorized ${p.clientName} for ${p.operationId}.`, fields);
   const target = new URL(p.redirectUri);
   target.searchParams.set("code", code);
   if (p.state !== null) target.searchParams.set("state", p.state);

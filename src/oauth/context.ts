@@ -1,21 +1,26 @@
-import * as v from "valibot";
-import type { GatewayConfig, RouteConfig } from "../config/types.ts";
-import type { Services } from "../gateway/context.ts";
-import type { Logger } from "../log/logger.ts";
-import { browserLoginKind, OptionsSchema, type McpOAuthInboundOptions } from "../policies/mcp-oauth-inbound.ts";
-import type { BrowserLoginKind } from "./metadata.ts";
+import type { AuthorizationServerConfig, RouteConfig } from "../config/types.ts";
+import type { Logger, LogFields } from "../log/logger.ts";
+import type { AuthEventLevel } from "../observe/events.ts";
+import type { Observer } from "../observe/observer.ts";
+import type { AuthorizationServerOptions } from "../schemas/authorization-server.ts";
+import type { Store } from "../store/repositories.ts";
+import type { BrowserLogin } from "./browser-login.ts";
 import type { OAuthRuntime } from "./runtime.ts";
 
 /** What one config decides about the authorization server: built once per (re)load. */
 export interface OAuthServer {
   readonly policyName: string;
-  readonly options: McpOAuthInboundOptions;
-  readonly loginKind: BrowserLoginKind;
+  /** Derived at load from whichever MCP OAuth policy the project uses (src/schemas/catalog.ts). */
+  readonly options: AuthorizationServerOptions;
+  /** How people sign in in the browser: dev-login, or the team's IdP. */
+  readonly login: BrowserLogin;
   /** "" (root layout) or e.g. "/__zuplo". */
   readonly basePath: string;
   /** The routes guarded by the MCP OAuth policy: each is one resource with its own PRM. */
   readonly routes: readonly RouteConfig[];
   readonly runtime: OAuthRuntime;
+  readonly store: Store;
+  readonly observer: Observer;
   readonly log: Logger;
   readonly mode: "dev" | "start";
   readonly now: () => number;
@@ -31,29 +36,24 @@ export interface OAuthRequest {
   readonly origin: string;
   readonly clientAddress: string | undefined;
   readonly log: Logger;
+  /** Reports an mcp_auth_… event to the observer, on this request's logger. */
+  report(level: AuthEventLevel, name: string, message: string, fields?: LogFields): void;
 }
 
-/**
- * The authorization server for `config`, or undefined when no route uses the mcp-oauth-inbound policy
- * (spec §1.1: the plugin is a no-op without an MCP OAuth policy). Config rules allow one in use.
- */
-export function oauthServerFor(config: GatewayConfig, services: Services): OAuthServer | undefined {
-  const policy = config.routes
-    .flatMap((r) => r.inbound)
-    .map((name) => config.policies.get(name))
-    .find((p) => p?.policyType === "mcp-oauth-inbound");
-  if (!policy) return undefined;
-  const options = v.parse(OptionsSchema, policy.options);
-  return {
-    policyName: policy.name,
-    options,
-    loginKind: browserLoginKind(options),
-    basePath: config.settings.basePath,
-    routes: config.routes.filter((r) => r.inbound.includes(policy.name)),
-    runtime: services.oauth,
-    log: services.log,
-    mode: services.mode,
-    now: services.now,
-    devUsers: config.settings.devLogin.users,
-  };
+export interface OAuthServerDeps {
+  readonly runtime: OAuthRuntime;
+  readonly store: Store;
+  readonly observer: Observer;
+  readonly log: Logger;
+  readonly mode: "dev" | "start";
+  readonly now: () => number;
+  readonly basePath: string;
+  readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
+  readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
+}
+
+/** The authorization server one config describes (config.authorizationServer), with the process's parts. */
+export function oauthServerFor(config: AuthorizationServerConfig, deps: OAuthServerDeps): OAuthServer {
+  const { login, ...rest } = deps;
+  return { ...rest, policyName: config.policyName, options: config.options, routes: config.routes, login: login(config.options) };
 }

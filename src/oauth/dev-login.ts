@@ -1,7 +1,7 @@
-import { isIP } from "node:net";
-import { hostName, LOOPBACK_NAMES } from "../gateway/host-guard.ts";
+import { NO_STORE } from "../http/headers.ts";
+import { hostName, isLoopbackAddress, LOOPBACK_NAMES } from "../http/host.ts";
+import type { BrowserLogin } from "./browser-login.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
-import { NO_STORE } from "./http.ts";
 import { devUserPickerPage, htmlResponse, noticePage } from "./pages.ts";
 import { startSession } from "./session.ts";
 
@@ -11,26 +11,29 @@ import { startSession } from "./session.ts";
 
 export const DEV_LOGIN_SUBJECT = "dev-browser-user";
 
-/** 127.0.0.0/8 or ::1, also as IPv4-mapped IPv6 (what a dual-stack socket reports). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.toLowerCase().replace(/^::ffff:/, "");
-  if (isIP(a) === 4) return a.startsWith("127.");
-  return a === "::1" || a === "0:0:0:0:0:0:0:1";
-}
-
 /** A reverse proxy on the same host connects from loopback for every visitor: its headers give it away. */
 function cameThroughProxy(request: Request): boolean {
   return ["forwarded", "x-forwarded-for", "x-real-ip"].some((h) => request.headers.has(h));
 }
 
 function refuse(req: OAuthRequest, reason: string, message: string): Response {
-  req.log.warn("mcp_auth_dev_login_refused", message, { reasonCode: reason, clientAddress: req.clientAddress });
+  req.report("warn", "mcp_auth_dev_login_refused", message, { reasonCode: reason, clientAddress: req.clientAddress });
   return htmlResponse(noticePage("Dev login is not available here", message), 403);
 }
 
-export function devLogin(server: OAuthServer, req: OAuthRequest): Response {
-  if (server.loginKind !== "local_dev") {
+/** dev-login as the browser login strategy: sign-in is the /oauth/dev-login page; there is no IdP callback. */
+export const devLoginStrategy: BrowserLogin = {
+  kind: "local_dev",
+  unavailable: () => undefined,
+  start: (server, req, requestId) => {
+    const next = `${req.origin}${server.basePath}/oauth/dev-login?request=${encodeURIComponent(requestId)}`;
+    return new Response(null, { status: 302, headers: { location: next, ...NO_STORE } });
+  },
+  callback: () => htmlResponse(noticePage("Not found", "This gateway signs people in with /oauth/dev-login; no identity provider returns here."), 404),
+};
+
+export async function devLogin(server: OAuthServer, req: OAuthRequest): Promise<Response> {
+  if (server.login.kind !== "local_dev") {
     return htmlResponse(noticePage("Not found", "This gateway signs people in through its identity provider, not /oauth/dev-login."), 404);
   }
   if (server.mode !== "dev") return refuse(req, "not_dev_mode", "/oauth/dev-login works only under `mcpgw dev`; production gateways sign people in through an identity provider.");
@@ -46,9 +49,9 @@ export function devLogin(server: OAuthServer, req: OAuthRequest): Response {
   const chosen = chooseDevUser(server, req);
   if (chosen instanceof Response) return chosen;
   const { subject, claims } = chosen;
-  const cookie = startSession(server, req, subject, claims);
-  req.log.info("mcp_auth_browser_login", `Signed in as ${subject} through dev-login.`, { subjectId: subject, loginKind: "local_dev" });
-  if (requestId && server.runtime.flows.findRequest(requestId, server.now())) {
+  const cookie = await startSession(server, req, subject, claims);
+  req.report("info", "mcp_auth_browser_login", `Signed in as ${subject} through dev-login.`, { subjectId: subject, loginKind: "local_dev" });
+  if (requestId && (await server.store.flows.findRequest(requestId, server.now()))) {
     const next = `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`;
     return new Response(null, { status: 302, headers: { location: next, "set-cookie": cookie, ...NO_STORE } });
   }

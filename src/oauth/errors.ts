@@ -1,4 +1,5 @@
-import { problemResponse } from "../gateway/problem.ts";
+import { NO_STORE } from "../http/headers.ts";
+import { problemResponse } from "../http/problem.ts";
 
 // The one place OAuth errors become HTTP responses. Every check in the authorization server throws one of
 // these typed errors; endpoints never build `{ error }` bodies themselves. Codes are the registered
@@ -81,7 +82,6 @@ export function asOAuthError(err: unknown): OAuthError {
   return err instanceof OAuthError ? err : new ServerError("The authorization server failed; see the gateway log.");
 }
 
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" } as const;
 
 /** RFC 6749 §5.2 error body for the token, registration and revocation endpoints. */
 export function oauthErrorResponse(err: OAuthError, extraHeaders: HeadersInit = {}): Response {

@@ -1,4 +1,5 @@
 import type { RouteConfig } from "../config/types.ts";
+import type { BrowserLoginKind } from "../schemas/authorization-server.ts";
 import { CLIENT_AUTH_METHODS, MCP_SCOPE } from "./client-metadata.ts";
 import { routeResource } from "./resource.ts";
 
@@ -6,7 +7,6 @@ import { routeResource } from "./resource.ts";
 // authorization server metadata, gateway-wide and per route. Pure: origin and config in, JSON out.
 
 export const MCP_PROTOCOL_VERSION = "2025-11-25";
-export type BrowserLoginKind = "local_dev" | "federated_oidc";
 
 /** Where the AS endpoints live: `{origin}{basePath}/oauth/...` (basePath "" is the root layout). */
 export function oauthEndpoints(origin: string, basePath: string) {

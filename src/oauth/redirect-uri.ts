@@ -1,11 +1,8 @@
 // Redirect URI rules (MCP authorization §Communication Security and §Open Redirection; OAuth 2.1 §2.3.1,
 // §7.12; RFC 8252 §7.3, §8.3). Pure functions: used by DCR, CIMD validation and the authorize endpoint.
 
-/** 127.0.0.0/8, ::1 and the name localhost (which MCP clients use although RFC 8252 §8.3 prefers IPs). */
-export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return h === "localhost" || h === "[::1]" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
+import { isLoopbackHostname } from "../http/host.ts";
+
 
 /** Why a redirect URI may not be registered, or undefined when it may. */
 export function redirectUriProblem(uri: string): string | undefined {

@@ -2,7 +2,8 @@ import { parseClientMetadata } from "./client-metadata.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential, mintCredential, randomId } from "./credentials.ts";
 import { InvalidClientMetadata } from "./errors.ts";
-import { NO_STORE, jsonResponse, mediaType, readBoundedText } from "./http.ts";
+import { jsonResponse, NO_STORE } from "../http/headers.ts";
+import { mediaType, readBoundedText } from "./http.ts";
 import { safeHost } from "./redirect-uri.ts";
 
 // POST {base}/oauth/register: RFC 7591 dynamic client registration (spec §1.6). Metadata is validated
@@ -25,14 +26,14 @@ export async function register(server: OAuthServer, req: OAuthRequest): Promise<
   const clientId = randomId("dcr");
   const secret = metadata.token_endpoint_auth_method === "none" ? undefined : mintCredential("cs");
   const expiresAt = now + CLIENT_LIFETIME_MS;
-  server.runtime.clients.insert({
+  await server.store.clients.insert({
     clientId,
     secretHash: secret === undefined ? null : hashCredential(secret),
     metadata: JSON.stringify(metadata),
     createdAt: now,
     expiresAt,
   });
-  req.log.info("mcp_auth_client_registered", `Registered client ${metadata.client_name ?? clientId}.`, {
+  req.report("info", "mcp_auth_client_registered", `Registered client ${metadata.client_name ?? clientId}.`, {
     clientId,
     clientName: metadata.client_name,
     redirectHosts: [...new Set(metadata.redirect_uris.map(safeHost))],

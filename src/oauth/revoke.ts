@@ -3,7 +3,8 @@ import { registeredClient } from "./clients.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential } from "./credentials.ts";
 import { InvalidClient, InvalidRequest } from "./errors.ts";
-import { NO_STORE, readForm } from "./http.ts";
+import { NO_STORE } from "../http/headers.ts";
+import { readForm } from "./http.ts";
 
 // POST {base}/oauth/revoke (RFC 7009, spec §1.6). Always 200 with an empty body once the request is well
 // formed, also for unknown tokens (§2.2: nothing to learn from it). Revoking a refresh token revokes its
@@ -16,27 +17,27 @@ export async function revoke(server: OAuthServer, req: OAuthRequest): Promise<Re
   const token = form.get("token");
   if (token === undefined) throw new InvalidRequest("The token parameter is missing.");
   const presented = presentedCredentials(req.request, form);
-  const client = presented ? authenticateClient(server, presented) : undefined;
+  const client = presented ? await authenticateClient(server, presented) : undefined;
   const tokenHash = hashCredential(token);
-  const row = server.runtime.tokens.findToken(tokenHash);
+  const row = await server.store.tokens.findToken(tokenHash);
   const done = () => new Response(null, { status: 200, headers: NO_STORE });
   if (!row) return done();
   if (client && row.clientId !== client.clientId) {
     // RFC 7009 §2.1: a client may revoke only its own tokens. Answer as for an unknown token.
-    req.log.info("mcp_auth_revocation_ignored", "A client asked to revoke another client's token.", { clientId: client.clientId, reasonCode: "other_client" });
+    req.report("info", "mcp_auth_revocation_ignored", "A client asked to revoke another client's token.", { clientId: client.clientId, reasonCode: "other_client" });
     return done();
   }
-  const owner = client ? undefined : registeredClient(server, row.clientId);
+  const owner = client ? undefined : await registeredClient(server, row.clientId);
   if (owner && owner.metadata.token_endpoint_auth_method !== "none") {
     throw new InvalidClient("This token belongs to a confidential client; authenticate as that client to revoke it.");
   }
   const fields = { subjectId: row.subject, clientId: row.clientId, operationId: row.operationId, grantId: row.grantId, reason: "client_request" };
   if (row.kind === "refresh") {
-    if (server.runtime.revokeGrant(row.grantId)) req.log.info("mcp_auth_downstream_token_revoked", "Revoked a grant at the client's request (refresh token).", { ...fields, kind: "refresh" });
+    if (await server.runtime.revokeGrant(row.grantId)) req.report("info", "mcp_auth_downstream_token_revoked", "Revoked a grant at the client's request (refresh token).", { ...fields, kind: "refresh" });
   } else {
-    const changed = server.runtime.tokens.revokeToken(tokenHash, server.now());
+    const changed = await server.store.tokens.revokeToken(tokenHash, server.now());
     server.runtime.accessTokens.evictToken(tokenHash);
-    if (changed) req.log.info("mcp_auth_downstream_token_revoked", "Revoked an access token at the client's request.", { ...fields, kind: "access" });
+    if (changed) req.report("info", "mcp_auth_downstream_token_revoked", "Revoked an access token at the client's request.", { ...fields, kind: "access" });
   }
   return done();
 }

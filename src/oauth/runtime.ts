@@ -1,31 +1,27 @@
 import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/database.ts";
-import { OAuthClientStore } from "../store/oauth-clients.ts";
-import { OAuthFlowStore } from "../store/oauth-flows.ts";
-import { OAuthTokenStore } from "../store/oauth-tokens.ts";
+import type { Store } from "../store/repositories.ts";
 import { AccessTokenValidator } from "./access-tokens.ts";
 import { CimdClientResolver } from "./cimd.ts";
-import { systemResolve, type Resolve } from "./ssrf.ts";
+import type { Resolve } from "./ssrf.ts";
 
-// The long-lived part of the authorization server: repositories (statements prepared once), the token
-// cache, the CIMD cache and the sweeper. One per process, created by the CLI next to the store and shared
-// by every config reload; what a config decides (TTLs, routes, login) is passed in per call.
+// The long-lived part of the authorization server: the token cache, the CIMD cache and the sweeper over
+// the store. One per process, built by the composition root (src/services/) and shared by every config
+// reload; what a config decides (TTLs, routes, login) is passed in per call. No timer runs until start().
 
 /** Replayed codes are recognised for this long after they expire (they then revoke their grant). */
 const CODE_REPLAY_WINDOW_MS = 60 * 60_000;
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export interface OAuthRuntime {
-  readonly clients: OAuthClientStore;
-  readonly flows: OAuthFlowStore;
-  readonly tokens: OAuthTokenStore;
   readonly accessTokens: AccessTokenValidator;
   readonly cimd: CimdClientResolver;
   /** Revoke a grant (every token issued under it) and drop it from the token cache. */
-  revokeGrant(grantId: string): boolean;
+  revokeGrant(grantId: string): Promise<boolean>;
   /** Delete expired clients, requests, sessions, codes, tokens and grants. */
-  sweep(): void;
-  /** Stop the sweeper timer (the store is closed by its owner). */
+  sweep(): Promise<void>;
+  /** Sweep now and every 10 minutes. */
+  start(): void;
+  /** Stop the sweeper (the store is closed by its owner). */
   stop(): void;
 }
 
@@ -34,42 +30,44 @@ export interface OAuthRuntimeOptions {
   readonly log: Logger;
   readonly now: () => number;
   readonly mode: "dev" | "start";
-  readonly resolve?: Resolve;
+  readonly resolve: Resolve;
+  readonly fetch: typeof fetch;
 }
 
 export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
   const { store, log, now, mode } = options;
-  const clients = new OAuthClientStore(store.db);
-  const flows = new OAuthFlowStore(store.db);
-  const tokens = new OAuthTokenStore(store.db);
-  const accessTokens = new AccessTokenValidator(tokens, now);
-  const cimd = new CimdClientResolver({ resolve: options.resolve ?? systemResolve, devMode: mode === "dev" }, now);
+  const accessTokens = new AccessTokenValidator(store.tokens, now);
+  const cimd = new CimdClientResolver({ resolve: options.resolve, fetch: options.fetch, devMode: mode === "dev" }, now);
 
-  const sweep = () => {
+  const sweep = async () => {
     const t = now();
     try {
-      const removed = { clients: clients.sweep(t), flows: flows.sweep(t), ...tokens.sweep(t, t - CODE_REPLAY_WINDOW_MS) };
+      const removed = { clients: await store.clients.sweep(t), flows: await store.flows.sweep(t), sessions: await store.sessions.sweep(t), ...(await store.tokens.sweep(t, t - CODE_REPLAY_WINDOW_MS)) };
       log.debug("mcp_auth_store_swept", "Expired OAuth rows removed.", removed);
     } catch (err) {
       log.warn("mcp_auth_store_sweep_failed", "Removing expired OAuth rows failed; will retry.", { errMessage: (err as Error).message });
     }
   };
-  sweep();
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
-  timer.unref();
+  let timer: ReturnType<typeof setInterval> | undefined;
 
   return {
-    clients,
-    flows,
-    tokens,
     accessTokens,
     cimd,
-    revokeGrant: (grantId) => {
-      const changed = tokens.revokeGrant(grantId, now());
+    revokeGrant: async (grantId) => {
+      const changed = await store.tokens.revokeGrant(grantId, now());
       accessTokens.evictGrant(grantId);
       return changed;
     },
     sweep,
-    stop: () => clearInterval(timer),
+    start: () => {
+      if (timer) return;
+      void sweep();
+      timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
+      timer.unref();
+    },
+    stop: () => {
+      clearInterval(timer);
+      timer = undefined;
+    },
   };
 }

@@ -1,45 +1,46 @@
-import type { Context } from "hono";
-import type { GatewayConfig, RouteConfig } from "../config/types.ts";
-import type { GatewayApp } from "../gateway/app.ts";
-import type { Services } from "../gateway/context.ts";
-import { publicOrigin } from "../gateway/origin.ts";
-import { problemResponse } from "../gateway/problem.ts";
-import { errorFields } from "../log/logger.ts";
+import type { Context, Hono } from "hono";
+import type { RouteConfig } from "../config/types.ts";
+import { jsonResponse } from "../http/headers.ts";
+import { publicOrigin, type OriginSettings } from "../http/origin.ts";
+import { problemResponse } from "../http/problem.ts";
+import { errorFields, type LogFields } from "../log/logger.ts";
+import type { AuthEventLevel } from "../observe/events.ts";
 import { authorize } from "./authorize.ts";
 import { decideConsent, showConsent } from "./consent.ts";
-import { oauthServerFor, type OAuthRequest, type OAuthServer } from "./context.ts";
+import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { devLogin } from "./dev-login.ts";
 import { asOAuthError, oauthErrorResponse, OAuthError } from "./errors.ts";
-import { corsHeaders, jsonResponse, preflight, withHeaders } from "./http.ts";
+import { corsHeaders, preflight, withHeaders } from "./http.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./metadata.ts";
 import { register } from "./register.ts";
 import { revoke } from "./revoke.ts";
 import { token } from "./token.ts";
 
 // Mounts the gateway-wide OAuth surface (spec §1.6) for one config: discovery documents at the origin
-// root, the authorization server under `{basePath}/oauth`. Nothing is mounted when no route uses the
-// mcp-oauth-inbound policy.
+// root, the authorization server under `{basePath}/oauth`. The gateway mounts it only when a route uses
+// an MCP OAuth policy (config.authorizationServer).
 
 const PRM_PREFIX = "/.well-known/oauth-protected-resource";
 const ASM_PREFIX = "/.well-known/oauth-authorization-server";
 const DISCOVERY_METHODS = "GET, OPTIONS";
 const API_METHODS = "POST, OPTIONS";
 
-type Ctx = Context<{ Bindings: { clientAddress: string | undefined } }>;
+type Env = { Bindings: { clientAddress: string | undefined } };
+type Ctx = Context<Env>;
 
-export function mountOAuthServer(app: GatewayApp, config: GatewayConfig, services: Services): void {
-  const server = oauthServerFor(config, services);
-  if (!server) return;
+export function mountOAuthServer(app: Hono<Env>, server: OAuthServer, settings: OriginSettings): void {
   const base = `${server.basePath}/oauth`;
 
   const oauthRequest = (c: Ctx): OAuthRequest => {
     const url = new URL(c.req.url);
+    const log = server.log.child({ requestId: crypto.randomUUID(), endpoint: url.pathname });
     return {
       request: c.req.raw,
       url,
-      origin: publicOrigin(c.req.raw, url, config.settings),
+      origin: publicOrigin(c.req.raw, url, settings),
       clientAddress: c.env?.clientAddress,
-      log: services.log.child({ requestId: crypto.randomUUID(), endpoint: url.pathname }),
+      log,
+      report: (level: AuthEventLevel, name: string, message: string, fields?: LogFields) => server.observer.auth(log, level, name, message, fields),
     };
   };
   const routeAt = (path: string, prefix: string): RouteConfig | undefined => server.routes.find((r) => r.path === path.slice(prefix.length));
@@ -60,7 +61,7 @@ export function mountOAuthServer(app: GatewayApp, config: GatewayConfig, service
     }),
   );
   const asMetadata = (req: OAuthRequest, route: RouteConfig | undefined) =>
-    authorizationServerMetadata({ origin: req.origin, basePath: server.basePath, route, cimdEnabled: server.options.gateway.cimdEnabled, loginKind: server.loginKind });
+    authorizationServerMetadata({ origin: req.origin, basePath: server.basePath, route, cimdEnabled: server.options.cimdEnabled, loginKind: server.login.kind });
   app.get(ASM_PREFIX, discovery((req) => asMetadata(req, undefined)));
   app.get(
     `${ASM_PREFIX}/*`,
@@ -79,6 +80,8 @@ export function mountOAuthServer(app: GatewayApp, config: GatewayConfig, service
     return authorize(server, req, route);
   });
   app.get(`${base}/dev-login`, (c) => devLogin(server, oauthRequest(c)));
+  // Where an identity provider sends the browser back: the login strategy's business.
+  app.get(`${base}/callback`, (c) => server.login.callback(server, oauthRequest(c)));
   app.get(`${base}/setup`, (c) => showConsent(server, oauthRequest(c)));
   app.post(`${base}/setup`, (c) => decideConsent(server, oauthRequest(c)));
 
@@ -89,9 +92,9 @@ export function mountOAuthServer(app: GatewayApp, config: GatewayConfig, service
     try {
       response = await handler(server, req);
     } catch (err) {
-      if (!(err instanceof OAuthError)) req.log.error("mcp_auth_endpoint_failed", "An OAuth endpoint failed.", errorFields(err));
+      if (!(err instanceof OAuthError)) req.report("error", "mcp_auth_endpoint_failed", "An OAuth endpoint failed.", errorFields(err));
       const e = asOAuthError(err);
-      if (err instanceof OAuthError) req.log.info("mcp_auth_request_rejected", e.description, { reasonCode: e.code });
+      if (err instanceof OAuthError) req.report("info", "mcp_auth_request_rejected", e.description, { reasonCode: e.code });
       response = oauthErrorResponse(e);
     }
     return withHeaders(response, corsHeaders(API_METHODS));

@@ -1,7 +1,7 @@
-import type { BrowserSessionRow } from "../store/oauth-flows.ts";
+import { readCookie } from "../http/headers.ts";
+import type { BrowserSessionRow } from "../store/repositories.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential, mintCredential } from "./credentials.ts";
-import { readCookie } from "./http.ts";
 
 // The browser session between login and consent (spec §1.3: `zuplo_mcp_session`, 8 h). Server-side: the
 // cookie holds a random `sess_` value and the store only its hash, so there is nothing to forge or sign.
@@ -11,22 +11,22 @@ export function sessionCookieName(origin: string): string {
   return origin.startsWith("https:") ? "__Host-zuplo_mcp_session" : "zuplo_mcp_session";
 }
 
-export function currentSession(server: OAuthServer, req: OAuthRequest): BrowserSessionRow | undefined {
+export async function currentSession(server: OAuthServer, req: OAuthRequest): Promise<BrowserSessionRow | undefined> {
   const value = readCookie(req.request, sessionCookieName(req.origin));
   if (!value || !value.startsWith("sess_")) return undefined;
-  return server.runtime.flows.findSession(hashCredential(value), server.now());
+  return server.store.sessions.find(hashCredential(value), server.now());
 }
 
 /** Creates a session for `subject`; returns the Set-Cookie header value. */
-export function startSession(server: OAuthServer, req: OAuthRequest, subject: string, claims: Record<string, unknown>): string {
+export async function startSession(server: OAuthServer, req: OAuthRequest, subject: string, claims: Record<string, unknown>): Promise<string> {
   const value = mintCredential("sess");
-  const ttlSeconds = server.options.browserLogin.sessionTtlSeconds;
+  const ttlSeconds = server.options.sessionTtlSeconds;
   const now = server.now();
-  server.runtime.flows.insertSession({
+  await server.store.sessions.insert({
     sessionHash: hashCredential(value),
     subject,
     claims: JSON.stringify(claims),
-    loginKind: server.loginKind,
+    loginKind: server.login.kind,
     createdAt: now,
     expiresAt: now + ttlSeconds * 1000,
   });

@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { unbracket } from "../http/host.ts";
 
 // SSRF guard for URLs a client makes us fetch (CIMD documents). CIMD draft §6 and MCP "Authorization
 // Server Abuse Protection": never fetch private, loopback or link-local targets; resolve DNS ourselves,
@@ -46,7 +47,7 @@ function v4Blocked(ip: string): boolean {
 
 /** The eight 16-bit groups of an IPv6 address (handles "::" and an embedded dotted IPv4 tail). */
 function v6Groups(ip: string): number[] {
-  let text = ip.replace(/^\[|\]$/g, "").split("%")[0]!;
+  let text = unbracket(ip).split("%")[0]!;
   const v4Tail = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
   if (v4Tail) {
     const n = v4ToInt(v4Tail[1]!);
@@ -81,7 +82,7 @@ function v6Blocked(ip: string): boolean {
 
 /** True for an address on the public internet; false for anything private, local, reserved or malformed. */
 export function isPublicAddress(ip: string): boolean {
-  const bare = ip.replace(/^\[|\]$/g, "");
+  const bare = unbracket(ip);
   const family = isIP(bare.split("%")[0]!);
   if (family === 4) return !v4Blocked(bare);
   if (family === 6) return !v6Blocked(bare);
@@ -99,7 +100,7 @@ export interface AddressPolicy {
  * not public (an attacker controlling DNS could otherwise mix a private address into the answer).
  */
 export async function checkedAddresses(hostname: string, policy: AddressPolicy): Promise<string[]> {
-  const bare = hostname.replace(/^\[|\]$/g, "");
+  const bare = unbracket(hostname);
   let addresses: string[];
   if (isIP(bare)) addresses = [bare];
   else {

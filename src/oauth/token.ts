@@ -1,9 +1,10 @@
-import type { CodeRow, TokenView } from "../store/oauth-tokens.ts";
+import { jsonResponse, NO_STORE } from "../http/headers.ts";
+import type { CodeRow, Repositories, TokenView } from "../store/repositories.ts";
 import { authenticateClient, presentedCredentials, type AuthenticatedClient } from "./client-auth.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential, mintCredential, randomId, s256, sameSecret } from "./credentials.ts";
 import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient, UnsupportedGrantType } from "./errors.ts";
-import { NO_STORE, jsonResponse, readForm } from "./http.ts";
+import { readForm } from "./http.ts";
 import { canonicalResource } from "./resource.ts";
 
 // POST {base}/oauth/token (OAuth 2.1 §3.2, spec §2.2): authorization_code and refresh_token grants. Each
@@ -56,16 +57,16 @@ function codeAndVerifierPresent(d: CodeDraft): void {
   required(d.form, "code_verifier");
 }
 
-function codeKnown(d: CodeDraft): void {
-  d.code = d.server.runtime.tokens.findCode(hashCredential(d.form.get("code")!));
+async function codeKnown(d: CodeDraft): Promise<void> {
+  d.code = await d.server.store.tokens.findCode(hashCredential(d.form.get("code")!));
   if (!d.code) throw new InvalidGrant("The authorization code is not valid.");
 }
 
 /** RFC 6749 §4.1.2: a replayed code is refused, and what it produced is revoked (someone else used it). */
-function codeNotReplayed(d: CodeDraft): void {
+async function codeNotReplayed(d: CodeDraft): Promise<void> {
   const code = d.code!;
   if (code.usedAt === null) return;
-  revokeReplayedCode(d, code);
+  await revokeReplayedCode(d, code);
   throw new InvalidGrant("The authorization code was already used; the tokens issued for it are revoked.");
 }
 
@@ -93,7 +94,7 @@ function codeResourceMatches(d: CodeDraft): void {
   resourceMatches(d.form, d.code!.resource);
 }
 
-const CODE_CHECKS: readonly ((d: CodeDraft) => void)[] = [
+const CODE_CHECKS: readonly ((d: CodeDraft) => void | Promise<void>)[] = [
   codeAndVerifierPresent,
   codeKnown,
   codeNotReplayed,
@@ -104,24 +105,24 @@ const CODE_CHECKS: readonly ((d: CodeDraft) => void)[] = [
   codeResourceMatches,
 ];
 
-function revokeReplayedCode(d: GrantDraft, code: CodeRow): void {
+async function revokeReplayedCode(d: GrantDraft, code: CodeRow): Promise<void> {
   const fields = { clientId: code.clientId, subjectId: code.subject, operationId: code.operationId };
-  d.req.log.warn("mcp_auth_code_reuse_detected", "An authorization code was presented twice; revoking what it produced.", fields);
-  if (code.grantId !== null && d.server.runtime.revokeGrant(code.grantId)) {
-    d.req.log.info("mcp_auth_downstream_token_revoked", "Revoked the grant of a replayed authorization code.", { ...fields, grantId: code.grantId, reason: "code_reuse" });
+  d.req.report("warn", "mcp_auth_code_reuse_detected", "An authorization code was presented twice; revoking what it produced.", fields);
+  if (code.grantId !== null && (await d.server.runtime.revokeGrant(code.grantId))) {
+    d.req.report("info", "mcp_auth_downstream_token_revoked", "Revoked the grant of a replayed authorization code.", { ...fields, grantId: code.grantId, reason: "code_reuse" });
   }
 }
 
-function exchangeCode(d: CodeDraft): TokenResponseBody {
-  for (const check of CODE_CHECKS) check(d);
+async function exchangeCode(d: CodeDraft): Promise<TokenResponseBody> {
+  for (const check of CODE_CHECKS) await check(d);
   const code = d.code!;
   const { server } = d;
-  const tokens = server.runtime.tokens;
-  const issued = tokens.transaction(() => {
-    if (!tokens.useCode(code.codeHash, d.now)) return undefined;
+  // One transaction: the code is spent and the grant and its tokens exist, or none of it happened.
+  const issued = await server.store.transaction(async (tx) => {
+    if (!(await tx.tokens.useCode(code.codeHash, d.now))) return undefined;
     const grantId = randomId("grant");
-    const grantExpiresAt = d.now + server.options.gateway.refreshTokenTtlSeconds * 1000;
-    tokens.insertGrant({
+    const grantExpiresAt = d.now + server.options.refreshTokenTtlSeconds * 1000;
+    await tx.tokens.insertGrant({
       grantId,
       clientId: code.clientId,
       subject: code.subject,
@@ -132,13 +133,13 @@ function exchangeCode(d: CodeDraft): TokenResponseBody {
       createdAt: d.now,
       expiresAt: grantExpiresAt,
     });
-    tokens.attachGrant(code.codeHash, grantId);
-    return { grantId, body: issuePair(d, grantId, grantExpiresAt, code.issueRefreshToken === 1, code.scope, code.resource) };
+    await tx.tokens.attachGrant(code.codeHash, grantId);
+    return { grantId, body: await issuePair(tx, d, grantId, grantExpiresAt, code.issueRefreshToken === 1, code.scope, code.resource) };
   });
   // Another request exchanged the code between our read and our write: that is a replay too.
   if (!issued) {
-    const again = tokens.findCode(code.codeHash);
-    if (again) revokeReplayedCode(d, again);
+    const again = await server.store.tokens.findCode(code.codeHash);
+    if (again) await revokeReplayedCode(d, again);
     throw new InvalidGrant("The authorization code was already used; the tokens issued for it are revoked.");
   }
   logIssued(d, { ...code, grantId: issued.grantId }, "authorization_code", issued.body);
@@ -147,9 +148,9 @@ function exchangeCode(d: CodeDraft): TokenResponseBody {
 
 // ---- refresh_token --------------------------------------------------------------------------------
 
-function refreshTokenKnown(d: RefreshDraft): void {
+async function refreshTokenKnown(d: RefreshDraft): Promise<void> {
   d.refreshHash = hashCredential(required(d.form, "refresh_token"));
-  const row = d.server.runtime.tokens.findToken(d.refreshHash);
+  const row = await d.server.store.tokens.findToken(d.refreshHash);
   if (!row || row.kind !== "refresh") throw new InvalidGrant("The refresh token is not valid.");
   d.refresh = row;
 }
@@ -165,9 +166,9 @@ function refreshLive(d: RefreshDraft): void {
 }
 
 /** OAuth 2.1 §4.3.1: a rotated refresh token presented again means the family leaked: revoke the grant. */
-function refreshNotRotated(d: RefreshDraft): void {
+async function refreshNotRotated(d: RefreshDraft): Promise<void> {
   if (d.refresh!.rotatedAt === null) return;
-  revokeRotatedFamily(d);
+  await revokeRotatedFamily(d);
   throw new InvalidGrant("The refresh token was already used; the whole grant is revoked. Authorize again.");
 }
 
@@ -188,7 +189,7 @@ function scopeWithinGrant(d: RefreshDraft): void {
   if (extra.length > 0) throw new InvalidScope(`The scope ${extra.join(" ")} was not granted.`);
 }
 
-const REFRESH_CHECKS: readonly ((d: RefreshDraft) => void)[] = [
+const REFRESH_CHECKS: readonly ((d: RefreshDraft) => void | Promise<void>)[] = [
   refreshTokenKnown,
   refreshIssuedToClient,
   refreshLive,
@@ -198,24 +199,24 @@ const REFRESH_CHECKS: readonly ((d: RefreshDraft) => void)[] = [
   scopeWithinGrant,
 ];
 
-function revokeRotatedFamily(d: RefreshDraft): void {
+async function revokeRotatedFamily(d: RefreshDraft): Promise<void> {
   const r = d.refresh!;
   const fields = { subjectId: r.subject, clientId: r.clientId, operationId: r.operationId, grantId: r.grantId };
-  d.req.log.warn("mcp_auth_refresh_token_reuse_detected", "A rotated refresh token was presented again; revoking its grant.", fields);
-  if (d.server.runtime.revokeGrant(r.grantId)) {
-    d.req.log.info("mcp_auth_downstream_token_revoked", "Revoked a grant after refresh token reuse.", { ...fields, reason: "refresh_token_reuse" });
+  d.req.report("warn", "mcp_auth_refresh_token_reuse_detected", "A rotated refresh token was presented again; revoking its grant.", fields);
+  if (await d.server.runtime.revokeGrant(r.grantId)) {
+    d.req.report("info", "mcp_auth_downstream_token_revoked", "Revoked a grant after refresh token reuse.", { ...fields, reason: "refresh_token_reuse" });
   }
 }
 
-function refresh(d: RefreshDraft): TokenResponseBody {
-  for (const check of REFRESH_CHECKS) check(d);
+async function refresh(d: RefreshDraft): Promise<TokenResponseBody> {
+  for (const check of REFRESH_CHECKS) await check(d);
   const r = d.refresh!;
-  const tokens = d.server.runtime.tokens;
-  const body = tokens.transaction(() =>
-    tokens.rotateRefreshToken(d.refreshHash!, d.now) ? issuePair(d, r.grantId, r.grantExpiresAt, true, r.scope, r.resource) : undefined,
+  // One transaction: the old refresh token is spent and the new pair exists, or neither.
+  const body = await d.server.store.transaction(async (tx) =>
+    (await tx.tokens.rotateRefreshToken(d.refreshHash!, d.now)) ? issuePair(tx, d, r.grantId, r.grantExpiresAt, true, r.scope, r.resource) : undefined,
   );
   if (!body) {
-    revokeRotatedFamily(d);
+    await revokeRotatedFamily(d);
     throw new InvalidGrant("The refresh token was already used; the whole grant is revoked. Authorize again.");
   }
   logIssued(d, r, "refresh_token", body);
@@ -225,15 +226,14 @@ function refresh(d: RefreshDraft): TokenResponseBody {
 // ---- issuing --------------------------------------------------------------------------------------
 
 /** New opaque tokens under `grantId`; the access token never outlives the grant (spec §2.2). */
-function issuePair(d: GrantDraft, grantId: string, grantExpiresAt: number, withRefresh: boolean, scope: string, resource: string): TokenResponseBody {
-  const tokens = d.server.runtime.tokens;
+async function issuePair(tx: Repositories, d: GrantDraft, grantId: string, grantExpiresAt: number, withRefresh: boolean, scope: string, resource: string): Promise<TokenResponseBody> {
   const accessToken = mintCredential("at");
-  const accessExpiresAt = Math.min(d.now + d.server.options.gateway.accessTokenTtlSeconds * 1000, grantExpiresAt);
-  tokens.insertToken(hashCredential(accessToken), "access", grantId, d.now, accessExpiresAt);
+  const accessExpiresAt = Math.min(d.now + d.server.options.accessTokenTtlSeconds * 1000, grantExpiresAt);
+  await tx.tokens.insertToken(hashCredential(accessToken), "access", grantId, d.now, accessExpiresAt);
   let refreshToken: string | undefined;
   if (withRefresh) {
     refreshToken = mintCredential("rt");
-    tokens.insertToken(hashCredential(refreshToken), "refresh", grantId, d.now, grantExpiresAt);
+    await tx.tokens.insertToken(hashCredential(refreshToken), "refresh", grantId, d.now, grantExpiresAt);
   }
   return {
     access_token: accessToken,
@@ -246,7 +246,7 @@ function issuePair(d: GrantDraft, grantId: string, grantExpiresAt: number, withR
 }
 
 function logIssued(d: GrantDraft, grant: Pick<TokenView, "subject" | "clientId" | "operationId" | "grantId">, grantType: string, body: TokenResponseBody): void {
-  d.req.log.info("mcp_auth_downstream_token_issued", `Issued tokens to ${grant.clientId} for ${grant.operationId} (${grantType}).`, {
+  d.req.report("info", "mcp_auth_downstream_token_issued", `Issued tokens to ${grant.clientId} for ${grant.operationId} (${grantType}).`, {
     subjectId: grant.subject,
     clientId: grant.clientId,
     operationId: grant.operationId,
@@ -261,12 +261,12 @@ export async function token(server: OAuthServer, req: OAuthRequest): Promise<Res
   const form = await readForm(req.request);
   const presented = presentedCredentials(req.request, form);
   if (!presented) throw new InvalidClient("The request does not identify a client: send client_id, or authenticate with HTTP Basic.");
-  const client = authenticateClient(server, presented);
+  const client = await authenticateClient(server, presented);
   const draft = { server, req, form, client, now: server.now() };
   const grantType = form.get("grant_type");
   let body: TokenResponseBody;
-  if (grantType === "authorization_code") body = exchangeCode(draft);
-  else if (grantType === "refresh_token") body = refresh(draft);
+  if (grantType === "authorization_code") body = await exchangeCode(draft);
+  else if (grantType === "refresh_token") body = await refresh(draft);
   else if (grantType === undefined) throw new InvalidRequest("The grant_type parameter is missing.");
   else throw new UnsupportedGrantType(`The grant_type "${grantType}" is not supported; use authorization_code or refresh_token.`);
   return jsonResponse(body, 200, NO_STORE);

@@ -1,10 +1,10 @@
 import { definePolicy } from "./definition.ts";
-import type { RequestContext } from "../gateway/context.ts";
-import { checkRequest, compileCapabilityFilter, filterResponse, filterResponseBody, listRequestIds, type Caller, type CompiledFilter, type JsonRpcId } from "../mcp/capability-filter.ts";
+import type { RequestContext } from "../request/context.ts";
+import { checkRequest, compileCapabilityFilter, filterResponse, filterResponseBody, listRequestIds, type Caller, type CompiledFilter } from "../mcp/capability-filter.ts";
 import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import { rewriteSseStream } from "../mcp/capability-filter-stream.ts";
-import { bufferedBodyOf } from "../gateway/upstream-headers.ts";
-import { requestRejected } from "../log/events.ts";
+import type { JsonRpcId } from "../mcp/jsonrpc.ts";
+import { UpstreamAnswer } from "../mcp/upstream-headers.ts";
 
 // mcp-capability-filter-inbound (seeds/capability-filtering.mdx, spec §4): hidden invocations are refused
 // before the upstream is contacted; list responses are filtered and projected on the way back, in JSON
@@ -22,17 +22,23 @@ function withoutLength(headers: Headers): Headers {
 
 const utf8 = new TextDecoder();
 
-/** A JSON answer McpProxyHandler read whole: filtered from its bytes, and passed on as is when nothing changes. */
-function filterBuffered(response: Response, bytes: Uint8Array, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Response {
-  let body: unknown;
-  try {
-    body = JSON.parse(utf8.decode(bytes));
-  } catch {
-    return response;
+/**
+ * A JSON answer McpProxyHandler read whole: filtered from the body it already parsed (or its bytes),
+ * and passed on as is when nothing changes.
+ */
+function filterBuffered(answer: UpstreamAnswer, bytes: Uint8Array, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): UpstreamAnswer {
+  let body = answer.parsedBody;
+  if (body === undefined) {
+    try {
+      body = JSON.parse(utf8.decode(bytes));
+    } catch {
+      return answer;
+    }
   }
   const filtered = filterResponseBody(filter, ids, body, caller);
-  if (filtered === body) return response;
-  return new Response(JSON.stringify(filtered), { status: response.status, headers: withoutLength(response.headers) });
+  if (filtered === body) return answer;
+  const { response } = answer;
+  return new UpstreamAnswer(new Response(JSON.stringify(filtered), { status: response.status, headers: withoutLength(response.headers) }), answer.carriesRequestId);
 }
 
 async function filterJson(response: Response, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Promise<Response> {
@@ -66,8 +72,6 @@ function filterSse(response: Response, filter: CompiledFilter, ids: ReadonlySet<
 
 export const mcpCapabilityFilterInbound = definePolicy({
   policyType: "mcp-capability-filter-inbound",
-  exportName: "McpCapabilityFilterInboundPolicy",
-  family: "mcp-capability-filter",
   optionsSchema: CapabilityFilterOptionsSchema,
   create(options) {
     const filter = compileCapabilityFilter(options);
@@ -78,21 +82,21 @@ export const mcpCapabilityFilterInbound = definePolicy({
       const caller = callerOf(ctx);
       const blocked = checkRequest(filter, body.json, caller);
       if (blocked) {
-        requestRejected(ctx, { httpStatus: 200, reasonCode: "capability_hidden", failureOrigin: "client", jsonRpcErrorCode: blocked.error.code, rejectedBy: "mcp-capability-filter-inbound" });
+        ctx.observer.requestRejected(ctx, { httpStatus: 200, reasonCode: "capability_hidden", failureOrigin: "client", jsonRpcErrorCode: blocked.error.code, rejectedBy: "mcp-capability-filter-inbound" });
         return Response.json(blocked, { status: 200 });
       }
       const ids = listRequestIds(body.json);
       if (ids.size === 0) return undefined;
-      ctx.responseHooks.push((response) => {
-        if (!response.ok) return response;
+      ctx.responseHooks.push((answer) => {
+        const { response } = answer;
+        if (!response.ok) return answer;
         // A JSON answer the handler read whole (the usual case): its body stream and headers stay unopened.
-        const bytes = bufferedBodyOf(response);
-        if (bytes) return filterBuffered(response, bytes, filter, ids, caller);
-        if (!response.body) return response;
+        if (answer.bufferedBody) return filterBuffered(answer, answer.bufferedBody, filter, ids, caller);
+        if (!response.body) return answer;
         const type = response.headers.get("content-type") ?? "";
-        if (type.startsWith("text/event-stream")) return filterSse(response, filter, ids, caller);
-        if (type.includes("json")) return filterJson(response, filter, ids, caller);
-        return response;
+        if (type.startsWith("text/event-stream")) return new UpstreamAnswer(filterSse(response, filter, ids, caller), answer.carriesRequestId);
+        if (type.includes("json")) return filterJson(response, filter, ids, caller).then((filtered) => new UpstreamAnswer(filtered, answer.carriesRequestId));
+        return answer;
       });
       return undefined;
     };

@@ -1,28 +1,13 @@
-import * as v from "valibot";
 import { definePolicy } from "./definition.ts";
-import { registerCredential, SettableHeaderName } from "./header-rules.ts";
+import { registerCredential } from "./header-rules.ts";
 import { isSecretKey } from "../log/redact.ts";
+import { SetHeadersOptions } from "../schemas/header-policies.ts";
 
 // Zuplo's `set-headers-inbound`: sets headers on the request sent upstream (e.g. a static API key via
 // `Authorization: Bearer $env(KEY)`). Values are resolved at load; nothing is computed per request.
-export const OptionsSchema = v.strictObject({
-  headers: v.pipe(
-    v.array(
-      v.strictObject({
-        name: SettableHeaderName,
-        value: v.string(),
-        overwrite: v.optional(v.boolean(), true),
-      }),
-    ),
-    v.minLength(1, "list at least one header"),
-  ),
-});
-
 export const setHeadersInbound = definePolicy({
   policyType: "set-headers-inbound",
-  exportName: "SetHeadersInboundPolicy",
-  family: "headers",
-  optionsSchema: OptionsSchema,
+  optionsSchema: SetHeadersOptions,
   create(options, build) {
     const headers = options.headers;
     // A static credential (Authorization, X-API-Key, Cookie…) must never reach the log stream, whatever

@@ -1,20 +1,12 @@
-import * as v from "valibot";
 import { definePolicy } from "./definition.ts";
-import { registerCredential, SettableHeaderName } from "./header-rules.ts";
+import { registerCredential } from "./header-rules.ts";
+import { SetUpstreamApiKeyOptions } from "../schemas/header-policies.ts";
 
 // Zuplo's `set-upstream-api-key-inbound`: one credential header for an API-key upstream,
 // typically `"value": "Bearer $env(UPSTREAM_API_KEY)"`.
-export const OptionsSchema = v.strictObject({
-  header: v.optional(SettableHeaderName, "authorization"),
-  value: v.pipe(v.string(), v.minLength(1, "the key must not be empty")),
-  overwrite: v.optional(v.boolean(), true),
-});
-
 export const setUpstreamApiKeyInbound = definePolicy({
   policyType: "set-upstream-api-key-inbound",
-  exportName: "SetUpstreamApiKeyInboundPolicy",
-  family: "headers",
-  optionsSchema: OptionsSchema,
+  optionsSchema: SetUpstreamApiKeyOptions,
   create(options, build) {
     const header = options.header;
     // The key is a credential whatever the variable was called: never let it reach the log stream.

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { StoreError } from "./database.ts";
+import { StoreError } from "./errors.ts";
 
 export const SECRET_KEY_FILE = "secret.key";
 

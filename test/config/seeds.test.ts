@@ -5,7 +5,7 @@ import { parse as parseJsonc } from "jsonc-parser";
 import * as v from "valibot";
 import { loadProject } from "../../src/config/load.ts";
 import { formatProblem } from "../../src/config/problems.ts";
-import { OptionsSchema as ProxyOptions } from "../../src/gateway/mcp-proxy-handler.ts";
+import { McpProxyOptionsSchema as ProxyOptions } from "../../src/schemas/mcp-proxy-handler.ts";
 import { writeProject } from "../helpers/project.ts";
 
 // Every JSON block in the product docs we follow must load: whole files as projects, fragments merged

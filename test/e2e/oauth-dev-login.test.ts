@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { networkInterfaces } from "node:os";
-import { isLoopbackAddress } from "../../src/oauth/dev-login.ts";
+import { isLoopbackAddress } from "../../src/http/host.ts";
 import { startGateway, writeOAuthProject } from "../oauth/helpers.ts";
 
 // /oauth/dev-login is loopback-only, judged by the socket's peer address. To prove it with a real socket

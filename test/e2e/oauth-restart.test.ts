@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { STORE_FILE } from "../../src/store/database.ts";
+import { STORE_FILE } from "../../src/store/sqlite/open.ts";
 import { DEMO_PATH, mcpPost, obtainTokens, postForm, startGateway, tempDataDir, writeOAuthProject } from "../oauth/helpers.ts";
 
 // Issued tokens live in the SQLite store, as hashes only: a restart on the same data dir keeps every

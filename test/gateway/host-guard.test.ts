@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import type { GatewaySettings } from "../../src/config/types.ts";
-import { hostAllowed, hostName, hostPolicy, originAllowed } from "../../src/gateway/host-guard.ts";
+import { hostAllowed, hostPolicy, originAllowed } from "../../src/gateway/host-guard.ts";
+import { hostName } from "../../src/http/host.ts";
 import { startGateway } from "../helpers/gateway.ts";
 import { mcpRoute, routesDoc } from "../helpers/project.ts";
 

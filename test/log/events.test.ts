@@ -1,11 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import diagnosticsChannel from "node:diagnostics_channel";
-import { invocationCompleted, type Completion } from "../../src/log/events.ts";
 import { createLogger, type Logger } from "../../src/log/logger.ts";
+import type { Completion } from "../../src/mcp/completion.ts";
 import type { McpCall } from "../../src/mcp/jsonrpc.ts";
+import { LogSink } from "../../src/observe/log-sink.ts";
+import { Observer } from "../../src/observe/observer.ts";
 
-// capability_invocation_completed is rendered field by field (events.ts completedMembers) rather than
+/** The completion event through an observer whose only sink is the log stream, on the scope's logger. */
+function invocationCompleted(scope: { log: Logger; fields: Record<string, unknown>; startedAt: number; request: Request }, call: McpCall, completion: Completion): void {
+  new Observer([new LogSink(scope.log)]).invocationCompleted({ ...scope, requestId: "r-1", httpMethod: scope.request.method }, call, completion);
+}
+
+// capability_invocation_completed is rendered field by field (log-sink.ts completedMembers) rather than
 // from a spread object. The fields must be the ones the object form gives: the request's fields without
 // operationId (bound on the logger), the call, the completion, latencies rounded to µs. The expectation
 // is built here the plain way and logged through the generic path; both lines are parsed and compared.

@@ -3,7 +3,9 @@ import { createLogger } from "../../src/log/logger.ts";
 import { hashCredential, mintCredential } from "../../src/oauth/credentials.ts";
 import { InvalidToken } from "../../src/oauth/errors.ts";
 import { createOAuthRuntime, type OAuthRuntime } from "../../src/oauth/runtime.ts";
-import { openStore, type Store } from "../../src/store/database.ts";
+import { openSqliteStore } from "../../src/store/sqlite/open.ts";
+import type { SqliteStore } from "../../src/store/sqlite/store.ts";
+import { systemResolve } from "../../src/oauth/ssrf.ts";
 import { tempDataDir } from "./helpers.ts";
 
 // The resource-server token check as a plain function over a real store and an injected clock: expiry,
@@ -12,29 +14,29 @@ import { tempDataDir } from "./helpers.ts";
 const RESOURCE = "http://127.0.0.1:9000/mcp/demo-v1";
 const OP = "demo-mcp-server";
 
-let store: Store;
+let store: SqliteStore;
 let runtime: OAuthRuntime;
 let now = 1_700_000_000_000;
 
 beforeEach(() => {
-  store = openStore(tempDataDir());
-  runtime = createOAuthRuntime({ store, log: createLogger({ level: "silent" }), now: () => now, mode: "dev" });
+  store = openSqliteStore(tempDataDir());
+  runtime = createOAuthRuntime({ store, log: createLogger({ level: "silent" }), now: () => now, mode: "dev", resolve: systemResolve, fetch });
 });
-afterEach(() => {
+afterEach(async () => {
   runtime.stop();
-  store.close();
+  await store.close();
 });
 
-function issue(grantId: string, ttlMs = 60_000): string {
-  runtime.tokens.insertGrant({ grantId, clientId: "dcr_x", subject: "alice", claims: '{"role":"dev"}', resource: RESOURCE, operationId: OP, scope: "mcp:tools", createdAt: now, expiresAt: now + 3_600_000 });
+async function issue(grantId: string, ttlMs = 60_000): Promise<string> {
+  await store.tokens.insertGrant({ grantId, clientId: "dcr_x", subject: "alice", claims: '{"role":"dev"}', resource: RESOURCE, operationId: OP, scope: "mcp:tools", createdAt: now, expiresAt: now + 3_600_000 });
   const token = mintCredential("at");
-  runtime.tokens.insertToken(hashCredential(token), "access", grantId, now, now + ttlMs);
+  await store.tokens.insertToken(hashCredential(token), "access", grantId, now, now + ttlMs);
   return token;
 }
 
-function reason(fn: () => unknown): string | undefined {
+async function reason(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
     return undefined;
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidToken);
@@ -43,68 +45,68 @@ function reason(fn: () => unknown): string | undefined {
 }
 
 describe("access token validation", () => {
-  it("returns the grant's subject, claims and binding for a live token", () => {
-    const token = issue("grant_a");
-    expect(runtime.accessTokens.validate(token, RESOURCE, OP)).toMatchObject({ subject: "alice", claims: { role: "dev" }, clientId: "dcr_x", grantId: "grant_a", scope: "mcp:tools" });
+  it("returns the grant's subject, claims and binding for a live token", async () => {
+    const token = await issue("grant_a");
+    expect(await runtime.accessTokens.validate(token, RESOURCE, OP)).toMatchObject({ subject: "alice", claims: { role: "dev" }, clientId: "dcr_x", grantId: "grant_a", scope: "mcp:tools" });
   });
 
-  it("refuses a token once the clock passes its expiry, cached or not", () => {
-    const token = issue("grant_b", 1_000);
-    runtime.accessTokens.validate(token, RESOURCE, OP);
+  it("refuses a token once the clock passes its expiry, cached or not", async () => {
+    const token = await issue("grant_b", 1_000);
+    await runtime.accessTokens.validate(token, RESOURCE, OP);
     now += 1_000;
-    expect(reason(() => runtime.accessTokens.validate(token, RESOURCE, OP))).toBe("expired_token");
+    expect(await reason(() => runtime.accessTokens.validate(token, RESOURCE, OP))).toBe("expired_token");
   });
 
-  it("refuses a token for another route or operation", () => {
-    const token = issue("grant_c");
-    expect(reason(() => runtime.accessTokens.validate(token, "http://127.0.0.1:9000/mcp/other", OP))).toBe("invalid_audience");
-    expect(reason(() => runtime.accessTokens.validate(token, RESOURCE, "other-op"))).toBe("invalid_audience");
+  it("refuses a token for another route or operation", async () => {
+    const token = await issue("grant_c");
+    expect(await reason(() => runtime.accessTokens.validate(token, "http://127.0.0.1:9000/mcp/other", OP))).toBe("invalid_audience");
+    expect(await reason(() => runtime.accessTokens.validate(token, RESOURCE, "other-op"))).toBe("invalid_audience");
   });
 
-  it("refuses a cached token as soon as its grant is revoked", () => {
-    const token = issue("grant_d");
-    runtime.accessTokens.validate(token, RESOURCE, OP);
+  it("refuses a cached token as soon as its grant is revoked", async () => {
+    const token = await issue("grant_d");
+    await runtime.accessTokens.validate(token, RESOURCE, OP);
     expect(runtime.accessTokens.size).toBe(1);
-    runtime.revokeGrant("grant_d");
+    await runtime.revokeGrant("grant_d");
     expect(runtime.accessTokens.size).toBe(0);
-    expect(reason(() => runtime.accessTokens.validate(token, RESOURCE, OP))).toBe("revoked_token");
+    expect(await reason(() => runtime.accessTokens.validate(token, RESOURCE, OP))).toBe("revoked_token");
   });
 
-  it("refuses unknown and malformed tokens, the latter without a store lookup", () => {
-    expect(reason(() => runtime.accessTokens.validate(mintCredential("at"), RESOURCE, OP))).toBe("invalid_token");
-    const original = runtime.tokens.findToken.bind(runtime.tokens);
+  it("refuses unknown and malformed tokens, the latter without a store lookup", async () => {
+    expect(await reason(() => runtime.accessTokens.validate(mintCredential("at"), RESOURCE, OP))).toBe("invalid_token");
+    const original = store.tokens.findToken.bind(store.tokens);
     let lookups = 0;
-    runtime.tokens.findToken = (h) => (lookups++, original(h));
+    store.tokens.findToken = (h: string) => (lookups++, original(h));
     for (const bad of ["", "at_short", "rt_" + "a".repeat(43), "at_" + "a".repeat(42) + "!", mintCredential("rt")]) {
-      expect(reason(() => runtime.accessTokens.validate(bad, RESOURCE, OP))).toBe("invalid_token");
+      expect(await reason(() => runtime.accessTokens.validate(bad, RESOURCE, OP))).toBe("invalid_token");
     }
     expect(lookups).toBe(0);
   });
 
-  it("serves repeated checks from the cache", () => {
-    const token = issue("grant_e");
-    const original = runtime.tokens.findToken.bind(runtime.tokens);
+  it("serves repeated checks from the cache", async () => {
+    const token = await issue("grant_e");
+    const original = store.tokens.findToken.bind(store.tokens);
     let lookups = 0;
-    runtime.tokens.findToken = (h) => (lookups++, original(h));
-    for (let i = 0; i < 100; i++) runtime.accessTokens.validate(token, RESOURCE, OP);
+    store.tokens.findToken = (h: string) => (lookups++, original(h));
+    for (let i = 0; i < 100; i++) await runtime.accessTokens.validate(token, RESOURCE, OP);
     expect(lookups).toBe(1);
     // …but not for longer than the cache age bound (another process may have revoked it).
     now += 11_000;
-    runtime.accessTokens.validate(token, RESOURCE, OP);
+    await runtime.accessTokens.validate(token, RESOURCE, OP);
     expect(lookups).toBe(2);
   });
 });
 
 describe("sweeper", () => {
-  it("deletes expired grants with their tokens, and keeps live ones", () => {
-    const live = issue("grant_live");
-    runtime.tokens.insertGrant({ grantId: "grant_old", clientId: "c", subject: "s", claims: "{}", resource: RESOURCE, operationId: OP, scope: "mcp:tools", createdAt: now, expiresAt: now + 10 });
-    runtime.tokens.insertToken(hashCredential(mintCredential("rt")), "refresh", "grant_old", now, now + 10);
+  it("deletes expired grants with their tokens, and keeps live ones", async () => {
+    const live = await issue("grant_live");
+    await store.tokens.insertGrant({ grantId: "grant_old", clientId: "c", subject: "s", claims: "{}", resource: RESOURCE, operationId: OP, scope: "mcp:tools", createdAt: now, expiresAt: now + 10 });
+    await store.tokens.insertToken(hashCredential(mintCredential("rt")), "refresh", "grant_old", now, now + 10);
     now += 100;
-    runtime.sweep();
+    await runtime.sweep();
     const grants = store.db.query("SELECT grant_id FROM oauth_grants ORDER BY grant_id").all() as { grant_id: string }[];
     expect(grants.map((g) => g.grant_id)).toEqual(["grant_live"]);
     expect((store.db.query("SELECT count(*) AS n FROM oauth_tokens").get() as { n: number }).n).toBe(1);
-    expect(runtime.accessTokens.validate(live, RESOURCE, OP).subject).toBe("alice");
+    expect((await runtime.accessTokens.validate(live, RESOURCE, OP)).subject).toBe("alice");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import * as v from "valibot";
 import { loadProject } from "../../src/config/load.ts";
-import { browserLoginKind, isDevLoginUrl, OptionsSchema } from "../../src/policies/mcp-oauth-inbound.ts";
+import { deriveAuthorizationServer, isDevLoginUrl, McpOAuthInboundOptionsSchema as OptionsSchema } from "../../src/schemas/mcp-oauth-inbound.ts";
 import { REPO } from "../helpers/cli.ts";
 import { DEMO_PATH, writeOAuthProject } from "./helpers.ts";
 
@@ -34,7 +34,7 @@ describe("mcp-oauth-inbound options", () => {
     expect(messages({ oidc: OIDC, browserLogin: { url: "https://idp.example/authorize" } }).join()).toContain("needs tokenUrl, clientId and clientSecret");
     const ok = parse({ oidc: OIDC, browserLogin: { url: "https://idp.example/authorize", tokenUrl: "https://idp.example/token", clientId: "a", clientSecret: "b" } });
     expect(ok.success).toBe(true);
-    expect(browserLoginKind(ok.output as v.InferOutput<typeof OptionsSchema>)).toBe("federated_oidc");
+    expect(deriveAuthorizationServer(ok.output as v.InferOutput<typeof OptionsSchema>).login.kind).toBe("federated_oidc");
   });
 
   it("accepts idJag disabled and refuses it enabled: not supported yet", () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import * as v from "valibot";
 import { loadProject } from "../../src/config/load.ts";
-import type { BuildContext } from "../../src/gateway/context.ts";
+import type { BuildContext } from "../../src/request/context.ts";
 import { SecretRegistry } from "../../src/log/redact.ts";
 import { setHeadersInbound } from "../../src/policies/set-headers-inbound.ts";
 import { setUpstreamApiKeyInbound } from "../../src/policies/set-upstream-api-key-inbound.ts";

@@ -3,8 +3,9 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore, STORE_FILE, StoreError } from "../../src/store/database.ts";
-import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { StoreError } from "../../src/store/errors.ts";
+import { MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
+import { openSqliteStore as openStore, STORE_FILE } from "../../src/store/sqlite/open.ts";
 import { loadOrCreateSecretKey } from "../../src/store/secret-key.ts";
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "mcpgw-store-"));
@@ -85,7 +86,7 @@ describe("store", () => {
     const script = join(dir, "writer.ts");
     writeFileSync(
       script,
-      `import { openStore } from ${JSON.stringify(join(import.meta.dir, "../../src/store/database.ts"))};
+      `import { openSqliteStore as openStore } from ${JSON.stringify(join(import.meta.dir, "../../src/store/sqlite/open.ts"))};
        const s = openStore(${JSON.stringify(dir)});
        const put = s.db.prepare("INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)");
        let i = 0; console.log("ready");

@@ -1,61 +1,11 @@
 import type { Database, Statement } from "bun:sqlite";
-
-/** An authorization code: 60 s, single use, bound to client, redirect URI, PKCE challenge and resource. */
-export interface CodeRow {
-  readonly codeHash: string;
-  readonly clientId: string;
-  readonly redirectUri: string;
-  readonly codeChallenge: string;
-  readonly resource: string;
-  readonly operationId: string;
-  readonly scope: string;
-  readonly subject: string;
-  readonly claims: string;
-  readonly issueRefreshToken: number;
-  readonly expiresAt: number;
-  readonly usedAt: number | null;
-  /** The grant the code was exchanged for: what a replayed code revokes. */
-  readonly grantId: string | null;
-}
-
-/** One authorization: every access and refresh token of a refresh family hangs off it. */
-export interface GrantRow {
-  readonly grantId: string;
-  readonly clientId: string;
-  readonly subject: string;
-  readonly claims: string;
-  readonly resource: string;
-  readonly operationId: string;
-  readonly scope: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly revokedAt: number | null;
-}
-
-export type TokenKind = "access" | "refresh";
-
-/** A token joined with its grant: everything a check needs, in one primary-key lookup. */
-export interface TokenView extends Pick<GrantRow, "clientId" | "subject" | "claims" | "resource" | "operationId" | "scope"> {
-  readonly kind: TokenKind;
-  readonly grantId: string;
-  readonly expiresAt: number;
-  readonly rotatedAt: number | null;
-  readonly revokedAt: number | null;
-  readonly grantExpiresAt: number;
-  readonly grantRevokedAt: number | null;
-}
+import type { CodeRow, GrantRow, TokenKind, TokenRepository, TokenSweepCounts, TokenView } from "../repositories.ts";
+import { whenIdle, type TransactionGate } from "./gate.ts";
 
 type TokenRow = Pick<TokenView, "kind" | "grantId" | "expiresAt" | "rotatedAt" | "revokedAt">;
 type GrantView = Omit<TokenView, keyof TokenRow>;
 
-export interface SweepCounts {
-  readonly codes: number;
-  readonly grants: number;
-  readonly tokens: number;
-}
-
-/** Codes, grants and tokens. Every credential column holds a SHA-256 hash, never the credential. */
-export class OAuthTokenStore {
+export class SqliteTokenRepository implements TokenRepository {
   private readonly insertCodeStmt: Statement;
   private readonly findCodeStmt: Statement<CodeRow, [string]>;
   private readonly useCodeStmt: Statement;
@@ -71,7 +21,10 @@ export class OAuthTokenStore {
   private readonly sweepGrantsStmt: Statement;
   private readonly sweepTokensStmt: Statement;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly gate?: TransactionGate,
+  ) {
     this.insertCodeStmt = db.prepare(`INSERT INTO oauth_codes (code_hash, client_id, redirect_uri, code_challenge, resource, operation_id, scope,
       subject, claims, issue_refresh_token, expires_at, used_at, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`);
     this.findCodeStmt = db.prepare(`SELECT code_hash AS codeHash, client_id AS clientId, redirect_uri AS redirectUri, code_challenge AS codeChallenge,
@@ -83,7 +36,7 @@ export class OAuthTokenStore {
       expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`);
     this.insertTokenStmt = db.prepare("INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)");
     // Two primary-key lookups rather than a JOIN: measured 2 + 2 µs against ~17 µs for the JOIN in
-    // bun:sqlite (scripts/bench-token-check.ts); this runs on every MCP request that misses the cache.
+    // bun:sqlite (session 1, docs/oauth.md); this runs on every MCP request that misses the cache.
     this.findTokenStmt = db.prepare(
       "SELECT kind, grant_id AS grantId, expires_at AS expiresAt, rotated_at AS rotatedAt, revoked_at AS revokedAt FROM oauth_tokens WHERE token_hash = ?",
     );
@@ -97,12 +50,8 @@ export class OAuthTokenStore {
     this.sweepTokensStmt = db.prepare("DELETE FROM oauth_tokens WHERE expires_at <= ? AND kind = 'access'");
   }
 
-  /** Runs `fn` in one IMMEDIATE transaction (a second gateway process on the same file waits). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
-  }
-
-  insertCode(c: Omit<CodeRow, "usedAt" | "grantId">): void {
+  async insertCode(c: Omit<CodeRow, "usedAt" | "grantId">): Promise<void> {
+    await whenIdle(this.gate);
     this.insertCodeStmt.run(
       c.codeHash,
       c.clientId,
@@ -118,57 +67,60 @@ export class OAuthTokenStore {
     );
   }
 
-  findCode(codeHash: string): CodeRow | undefined {
+  async findCode(codeHash: string): Promise<CodeRow | undefined> {
+    await whenIdle(this.gate);
     return this.findCodeStmt.get(codeHash) ?? undefined;
   }
 
-  /** Marks the code used; false when it already was (a replay). */
-  useCode(codeHash: string, now: number): boolean {
+  async useCode(codeHash: string, now: number): Promise<boolean> {
+    await whenIdle(this.gate);
     return this.useCodeStmt.run(now, codeHash).changes === 1;
   }
 
-  attachGrant(codeHash: string, grantId: string): void {
+  async attachGrant(codeHash: string, grantId: string): Promise<void> {
+    await whenIdle(this.gate);
     this.attachGrantStmt.run(grantId, codeHash);
   }
 
-  insertGrant(g: Omit<GrantRow, "revokedAt">): void {
+  async insertGrant(g: Omit<GrantRow, "revokedAt">): Promise<void> {
+    await whenIdle(this.gate);
     this.insertGrantStmt.run(g.grantId, g.clientId, g.subject, g.claims, g.resource, g.operationId, g.scope, g.createdAt, g.expiresAt);
   }
 
-  insertToken(tokenHash: string, kind: TokenKind, grantId: string, createdAt: number, expiresAt: number): void {
+  async insertToken(tokenHash: string, kind: TokenKind, grantId: string, createdAt: number, expiresAt: number): Promise<void> {
+    await whenIdle(this.gate);
     this.insertTokenStmt.run(tokenHash, kind, grantId, createdAt, expiresAt);
   }
 
-  findToken(tokenHash: string): TokenView | undefined {
+  async findToken(tokenHash: string): Promise<TokenView | undefined> {
+    await whenIdle(this.gate);
     const token = this.findTokenStmt.get(tokenHash);
     if (!token) return undefined;
     const grant = this.findGrantStmt.get(token.grantId);
     return grant ? { ...token, ...grant } : undefined;
   }
 
-  /** Marks a refresh token as exchanged; false when it already was (rotation reuse) or is revoked. */
-  rotateRefreshToken(tokenHash: string, now: number): boolean {
+  async rotateRefreshToken(tokenHash: string, now: number): Promise<boolean> {
+    await whenIdle(this.gate);
     return this.rotateStmt.run(now, tokenHash).changes === 1;
   }
 
-  revokeToken(tokenHash: string, now: number): boolean {
+  async revokeToken(tokenHash: string, now: number): Promise<boolean> {
+    await whenIdle(this.gate);
     return this.revokeTokenStmt.run(now, tokenHash).changes === 1;
   }
 
-  revokeGrant(grantId: string, now: number): boolean {
+  async revokeGrant(grantId: string, now: number): Promise<boolean> {
+    await whenIdle(this.gate);
     return this.revokeGrantStmt.run(now, grantId).changes === 1;
   }
 
-  /**
-   * Deletes expired rows. Codes go only once they expired before `codesExpiredBefore` (an hour ago, not
-   * at 60 s) so a late replay is still recognised and revokes its grant; refresh tokens, rotated ones included, live as long as their grant
-   * so reuse is detected for the whole family's life; grants cascade to their tokens.
-   */
-  sweep(now: number, codesExpiredBefore: number): SweepCounts {
-    return this.transaction(() => ({
+  async sweep(now: number, codesExpiredBefore: number): Promise<TokenSweepCounts> {
+    await whenIdle(this.gate);
+    return this.db.transaction(() => ({
       codes: this.sweepCodesStmt.run(codesExpiredBefore).changes,
       tokens: this.sweepTokensStmt.run(now).changes,
       grants: this.sweepGrantsStmt.run(now).changes,
-    }));
+    }))();
   }
 }

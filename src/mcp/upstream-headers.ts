@@ -72,29 +72,28 @@ export function clientResponseHeaders(upstream: Headers, requestId: string): Rec
   return out;
 }
 
-/** Responses made by proxiedResponse, with the bytes of a body the handler read whole (null when streamed). */
-const proxied = new WeakMap<Response, Uint8Array<ArrayBuffer> | null>();
-
 /**
- * The client's response for an upstream answer: its headers through clientResponseHeaders, so it
- * carries x-request-id already and the pipeline need not open its Headers to add it. A body given as
- * bytes is remembered for response hooks (bufferedBodyOf).
+ * What the forward step answers the client with. A class rather than a side table keyed by Response:
+ * the pipeline and response hooks read these facts from the answer itself.
  */
-export function proxiedResponse(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null, status: number, upstream: Headers, requestId: string): Response {
+export class UpstreamAnswer {
+  constructor(
+    readonly response: Response,
+    /** True when the response already carries x-request-id (its Headers need not be opened to add it). */
+    readonly carriesRequestId: boolean,
+    /**
+     * The bytes of an answer the forward step read whole: a response hook (the capability filter) reads
+     * them here instead of reading the body stream again, and can hand the same answer on when it
+     * changes nothing.
+     */
+    readonly bufferedBody?: Uint8Array<ArrayBuffer>,
+    /** That body parsed, when the forward step parsed it already (JSON up to 64 KiB). */
+    readonly parsedBody?: unknown,
+  ) {}
+}
+
+/** The client's answer for an upstream response: headers through clientResponseHeaders (with x-request-id). */
+export function proxiedAnswer(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null, status: number, upstream: Headers, requestId: string, parsedBody?: unknown): UpstreamAnswer {
   const response = new Response(body, { status, headers: clientResponseHeaders(upstream, requestId) });
-  proxied.set(response, body instanceof Uint8Array ? body : null);
-  return response;
-}
-
-export function carriesRequestId(response: Response): boolean {
-  return proxied.has(response);
-}
-
-/**
- * The bytes of an answer the handler read whole, if `response` is one: a response hook (the capability
- * filter) reads them here instead of reading the body stream again, and can hand the same response on
- * when it changes nothing.
- */
-export function bufferedBodyOf(response: Response): Uint8Array<ArrayBuffer> | undefined {
-  return proxied.get(response) ?? undefined;
+  return new UpstreamAnswer(response, true, body instanceof Uint8Array ? body : undefined, parsedBody);
 }

@@ -1,28 +1,11 @@
 import { Database, SQLiteError } from "bun:sqlite";
 import { mkdirSync, accessSync, constants, existsSync } from "node:fs";
 import { join } from "node:path";
+import { StoreError } from "../errors.ts";
 import { MIGRATIONS, type Migration } from "./migrations.ts";
+import { SqliteStore } from "./store.ts";
 
 export const STORE_FILE = "mcpgw.sqlite";
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "StoreError";
-  }
-}
-
-export interface Store {
-  readonly db: Database;
-  readonly path: string;
-  readonly schemaVersion: number;
-  close(): void;
-}
 
 export interface OpenStoreOptions {
   /** How long a write waits for another writer before failing (SQLITE_BUSY). */
@@ -35,7 +18,7 @@ export interface OpenStoreOptions {
  * migrations in one transaction each. Any problem is a StoreError with a code and a hint; the file is
  * never recreated or reset behind the user's back.
  */
-export function openStore(dataDir: string, options: OpenStoreOptions = {}): Store {
+export function openSqliteStore(dataDir: string, options: OpenStoreOptions = {}): SqliteStore {
   const migrations = options.migrations ?? MIGRATIONS;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   try {
@@ -66,7 +49,7 @@ export function openStore(dataDir: string, options: OpenStoreOptions = {}): Stor
     db.run("PRAGMA synchronous = NORMAL");
     db.run("PRAGMA foreign_keys = ON");
     const schemaVersion = migrate(db, path, migrations);
-    return { db, path, schemaVersion, close: () => db.close() };
+    return new SqliteStore(db, path, schemaVersion);
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;

@@ -1,0 +1,89 @@
+import * as v from "valibot";
+import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
+import type { AuthorizationServerOptions } from "./authorization-server.ts";
+import { RemoveHeadersOptions, SetHeadersOptions, SetUpstreamApiKeyOptions } from "./header-policies.ts";
+import { deriveAuthorizationServer, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
+import { McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
+
+// Every policy type and handler a project may name, with its options schema: what config/ validates
+// against. No runtime here (config must not load the proxy or the OAuth server to validate a project);
+// src/gateway/registry.ts pairs each entry with its implementation, and a test holds the two in step.
+
+/** Which MCP role a policy plays; config rules (one OAuth policy, one token exchange per route…) key off this. */
+export type PolicyFamily = "mcp-oauth" | "mcp-token-exchange" | "mcp-capability-filter" | "headers";
+
+export interface PolicyType<S extends v.GenericSchema = v.GenericSchema> {
+  readonly policyType: string;
+  readonly exportName: string;
+  readonly family: PolicyFamily;
+  readonly optionsSchema: S;
+  /** False for types recognised so projects load, whose runtime lands in a later version (they answer 501). */
+  readonly implemented: boolean;
+  /** MCP OAuth policies: the authorization server their options describe. */
+  readonly authorizationServer?: (options: v.InferOutput<S>) => AuthorizationServerOptions;
+}
+
+function policyType<S extends v.GenericSchema>(entry: PolicyType<S>): PolicyType {
+  return entry as unknown as PolicyType;
+}
+
+/** Recognised so existing Zuplo projects load and validate (options loosely); not implemented yet. */
+function pending(type: string, exportName: string, family: PolicyFamily): PolicyType {
+  return { policyType: type, exportName, family, optionsSchema: v.looseObject({}), implemented: false };
+}
+
+// The IdP wrappers compose mcp-oauth-inbound with provider-derived OIDC URLs (spec §2.6); their option
+// checks and derivations land with the IdP milestone.
+const IDP_WRAPPERS: readonly [policyType: string, exportName: string][] = [
+  ["mcp-auth0-oauth-inbound", "McpAuth0OAuthInboundPolicy"],
+  ["mcp-clerk-oauth-inbound", "McpClerkOAuthInboundPolicy"],
+  ["mcp-cognito-oauth-inbound", "McpCognitoOAuthInboundPolicy"],
+  ["mcp-entra-oauth-inbound", "McpEntraOAuthInboundPolicy"],
+  ["mcp-google-oauth-inbound", "McpGoogleOAuthInboundPolicy"],
+  ["mcp-keycloak-oauth-inbound", "McpKeycloakOAuthInboundPolicy"],
+  ["mcp-logto-oauth-inbound", "McpLogtoOAuthInboundPolicy"],
+  ["mcp-okta-oauth-inbound", "McpOktaOAuthInboundPolicy"],
+  ["mcp-onelogin-oauth-inbound", "McpOneLoginOAuthInboundPolicy"],
+  ["mcp-ping-oauth-inbound", "McpPingOAuthInboundPolicy"],
+  ["mcp-workos-oauth-inbound", "McpWorkosOAuthInboundPolicy"],
+];
+
+export const POLICY_TYPES: readonly PolicyType[] = [
+  policyType({
+    policyType: "mcp-oauth-inbound",
+    exportName: "McpOAuthInboundPolicy",
+    family: "mcp-oauth",
+    optionsSchema: McpOAuthInboundOptionsSchema,
+    implemented: true,
+    authorizationServer: deriveAuthorizationServer,
+  }),
+  ...IDP_WRAPPERS.map(([type, exportName]) => pending(type, exportName, "mcp-oauth")),
+  pending("mcp-token-exchange-inbound", "McpTokenExchangeInboundPolicy", "mcp-token-exchange"),
+  policyType({ policyType: "mcp-capability-filter-inbound", exportName: "McpCapabilityFilterInboundPolicy", family: "mcp-capability-filter", optionsSchema: CapabilityFilterOptionsSchema, implemented: true }),
+  policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true }),
+  policyType({ policyType: "remove-headers-inbound", exportName: "RemoveHeadersInboundPolicy", family: "headers", optionsSchema: RemoveHeadersOptions, implemented: true }),
+  policyType({ policyType: "set-upstream-api-key-inbound", exportName: "SetUpstreamApiKeyInboundPolicy", family: "headers", optionsSchema: SetUpstreamApiKeyOptions, implemented: true }),
+];
+
+export interface HandlerType<S extends v.GenericSchema = v.GenericSchema> {
+  readonly exportName: string;
+  readonly optionsSchema: S;
+}
+
+export const MCP_PROXY_HANDLER = { exportName: "McpProxyHandler", optionsSchema: McpProxyOptionsSchema } as const satisfies HandlerType;
+
+export const HANDLER_TYPES: readonly HandlerType[] = [MCP_PROXY_HANDLER];
+
+/** Both specifiers Zuplo projects use resolve to our built-ins (the guides use the first, schemas the second). */
+export const BUILTIN_MODULES = ["$import(@zuplo/runtime/mcp-gateway)", "$import(@zuplo/runtime)"] as const;
+
+const byType = new Map(POLICY_TYPES.map((p) => [p.policyType, p]));
+const byHandlerExport = new Map(HANDLER_TYPES.map((h) => [h.exportName, h]));
+
+export function findPolicyType(type: string): PolicyType | undefined {
+  return byType.get(type);
+}
+
+export function findHandlerType(exportName: string): HandlerType | undefined {
+  return byHandlerExport.get(exportName);
+}

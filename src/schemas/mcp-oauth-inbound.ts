@@ -1,0 +1,87 @@
+import * as v from "valibot";
+import type { AuthorizationServerOptions } from "./authorization-server.ts";
+
+// Options of Zuplo's generic MCP OAuth policy (spec §2.5), and the authorization server they describe.
+
+const Url = v.pipe(v.string(), v.url("must be an absolute URL"));
+const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/** The dev-login shortcut is recognised by its path; its host and port are ignored (docs/oauth.md). */
+export function isDevLoginUrl(url: string): boolean {
+  try {
+    return new URL(url).pathname.replace(/\/+$/, "").endsWith("/oauth/dev-login");
+  } catch {
+    return false;
+  }
+}
+
+const BrowserLogin = v.pipe(
+  v.strictObject({
+    url: Url,
+    tokenUrl: v.optional(Url),
+    clientId: v.optional(v.pipe(v.string(), v.minLength(1))),
+    clientSecret: v.optional(v.pipe(v.string(), v.minLength(1))),
+    scope: v.optional(v.string(), "openid profile email"),
+    audience: v.optional(v.string()),
+    pkce: v.optional(v.picklist(["S256", "none"]), "none"),
+    remoteTimeoutMs: v.optional(PositiveInt, 10_000),
+    stateTtlSeconds: v.optional(PositiveInt, 900),
+    sessionTtlSeconds: v.optional(PositiveInt, 28_800),
+  }),
+  v.check(
+    (b) => isDevLoginUrl(b.url) || (b.tokenUrl !== undefined && b.clientId !== undefined && b.clientSecret !== undefined),
+    "a federated browserLogin needs tokenUrl, clientId and clientSecret (only the /oauth/dev-login shortcut works without them)",
+  ),
+);
+
+const IdJag = v.pipe(
+  v.looseObject({ enabled: v.boolean() }),
+  v.check((j) => !j.enabled, "idJag (Cross App Access) is not supported by this mcpgw version yet; remove it or set enabled to false"),
+);
+
+export const McpOAuthInboundOptionsSchema = v.strictObject({
+  oidc: v.strictObject({
+    issuer: Url,
+    jwksUrl: Url,
+    audience: v.optional(v.string()),
+  }),
+  browserLogin: BrowserLogin,
+  gateway: v.optional(
+    v.strictObject({
+      accessTokenTtlSeconds: v.optional(PositiveInt, 900),
+      // Spec §2.4: the docs say "long-lived", the schema says 30 days; we take the schema's default.
+      refreshTokenTtlSeconds: v.optional(PositiveInt, 2_592_000),
+      cimdEnabled: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
+  idJag: v.optional(IdJag),
+});
+
+export type McpOAuthInboundOptions = v.InferOutput<typeof McpOAuthInboundOptionsSchema>;
+
+export function deriveAuthorizationServer(options: McpOAuthInboundOptions): AuthorizationServerOptions {
+  const b = options.browserLogin;
+  return {
+    login: isDevLoginUrl(b.url)
+      ? { kind: "local_dev" }
+      : {
+          kind: "federated_oidc",
+          authorizationUrl: b.url,
+          // The schema's check guarantees these three for a federated login.
+          tokenUrl: b.tokenUrl!,
+          clientId: b.clientId!,
+          clientSecret: b.clientSecret!,
+          scope: b.scope,
+          ...(b.audience !== undefined ? { audience: b.audience } : {}),
+          pkce: b.pkce,
+          remoteTimeoutMs: b.remoteTimeoutMs,
+        },
+    oidc: options.oidc,
+    stateTtlSeconds: b.stateTtlSeconds,
+    sessionTtlSeconds: b.sessionTtlSeconds,
+    accessTokenTtlSeconds: options.gateway.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: options.gateway.refreshTokenTtlSeconds,
+    cimdEnabled: options.gateway.cimdEnabled,
+  };
+}

@@ -1,0 +1,13 @@
+import type { Store } from "./repositories.ts";
+import { openSqliteStore, type OpenStoreOptions } from "./sqlite/open.ts";
+
+export { StoreError } from "./errors.ts";
+export type { OpenStoreOptions };
+
+/**
+ * The gateway's store for a data dir: the embedded SQLite file (the only backend today; a server
+ * backend would be chosen here from configuration). Async so a networked backend can connect.
+ */
+export async function openStore(dataDir: string, options: OpenStoreOptions = {}): Promise<Store> {
+  return openSqliteStore(dataDir, options);
+}
