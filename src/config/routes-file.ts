@@ -1,7 +1,9 @@
 import * as v from "valibot";
 import { BUILTIN_MODULES } from "../policies/definition.ts";
 import { HANDLERS, findHandler } from "../policies/registry.ts";
+import { hasEnvReference } from "./env.ts";
 import type { Path, ProblemSink } from "./issues.ts";
+import { didYouMean } from "./suggest.ts";
 import type { RouteConfig } from "./types.ts";
 
 export const ROUTES_FILE = "config/routes.oas.json";
@@ -47,6 +49,11 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
   const routes: RouteConfig[] = [];
   for (const [path, item] of Object.entries(file.output.paths)) {
     const itemPath: Path = ["paths", path];
+    // Zuplo fails the build on this; left alone it would become a literal path no client asks for.
+    if (hasEnvReference(path)) {
+      sink.add("MCPGW_CONFIG_ENV_NOT_ALLOWED", itemPath, `The route path "${path}" has an environment reference; route paths are not substituted.`, "Write the path literally, e.g. /mcp/linear-v1; environment references are resolved only inside handler and policy options.");
+      continue;
+    }
     if (!path.startsWith("/")) {
       sink.add("MCPGW_CONFIG_INVALID_PATH", itemPath, `The route path "${path}" does not start with "/".`, `Write it as "/${path}".`);
       continue;
@@ -90,7 +97,7 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
       }
       const def = findHandler(zr.handler.export);
       if (!def) {
-        sink.add("MCPGW_CONFIG_UNKNOWN_HANDLER", [...handlerPath, "export"], `The handler "${zr.handler.export}" is not implemented by mcpgw.`, `Use one of: ${HANDLERS.map((h) => h.exportName).join(", ")}.`);
+        sink.add("MCPGW_CONFIG_UNKNOWN_HANDLER", [...handlerPath, "export"], `The handler "${zr.handler.export}" is not implemented by mcpgw.`, `${didYouMean(zr.handler.export, HANDLERS.map((h) => h.exportName))}mcpgw implements: ${HANDLERS.map((h) => h.exportName).join(", ")}.`);
         continue;
       }
       const options = v.safeParse(def.optionsSchema, zr.handler.options ?? {});

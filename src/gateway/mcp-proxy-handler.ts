@@ -6,6 +6,7 @@ import { forwardToUpstream, type UpstreamTarget } from "../mcp/forward.ts";
 import { readCall } from "../mcp/jsonrpc.ts";
 import { defineHandler } from "../policies/definition.ts";
 import { BodyTooLargeError, type BuildContext, type RequestBody } from "./context.ts";
+import { ForwardRequestHeaders } from "./forward-request-headers.ts";
 
 // McpProxyHandler (seeds/mcpproxyhandler-reference.mdx): stateless Streamable HTTP over POST to one
 // upstream URL. `${env.X}` was resolved when the project loaded; anything still templated is
@@ -32,6 +33,8 @@ export const OptionsSchema = v.pipe(
     forwardSearch: v.optional(v.boolean(), true),
     followRedirects: v.optional(v.boolean(), false),
     mtlsCertificate: v.optional(v.pipe(v.string(), v.minLength(1))),
+    // An mcpgw extension: client headers this route forwards beyond the built-in allow-list.
+    forwardRequestHeaders: v.optional(ForwardRequestHeaders),
   }),
   v.check((o) => o.mtlsCertificate === undefined || o.rewritePattern.startsWith("https://"), "mtlsCertificate needs an https:// rewritePattern: a client certificate is presented in the TLS handshake"),
 );

@@ -6,6 +6,7 @@ import { BodyTooLargeError, type GatewayUser, type InboundPolicy, type RequestBo
 import { publicOrigin } from "./origin.ts";
 import { faultResponse, rejectWithFault } from "../mcp/faults.ts";
 import { carriesRequestId, upstreamRequestHeaders } from "./upstream-headers.ts";
+import { forwardedHeaderNames } from "./forward-request-headers.ts";
 
 /** A route, compiled once per config: its policy steps and handler, ready to run per request. */
 export type CompiledRoute = (request: Request, url: URL, clientAddress: string | undefined) => Promise<Response>;
@@ -73,6 +74,8 @@ interface RouteRuntime {
   readonly handler: RouteHandler;
   readonly limit: number;
   readonly log: Logger;
+  /** Client headers forwarded besides the built-in allow-list (lower-case). */
+  readonly forwardHeaders: readonly string[];
 }
 
 /**
@@ -97,7 +100,7 @@ class Context implements RequestContext {
     private readonly runtime: RouteRuntime,
   ) {
     this.origin = publicOrigin(request, url, runtime.config.settings);
-    this.upstreamHeaders = upstreamRequestHeaders(request.headers, this.requestId, clientAddress, this.origin);
+    this.upstreamHeaders = upstreamRequestHeaders(request.headers, this.requestId, clientAddress, this.origin, runtime.forwardHeaders);
     this.fields = { operationId: runtime.route.operationId };
   }
 
@@ -137,7 +140,7 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
   if (!def) throw new Error(`unknown handler ${route.handler.exportName}`);
   const handler: RouteHandler = def.create(route.handler.options, { config, services, name: route.operationId });
   const steps = route.inbound.map((name) => policies.get(name)!);
-  const runtime: RouteRuntime = { route, config, handler, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }) };
+  const runtime: RouteRuntime = { route, config, handler, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }), forwardHeaders: forwardedHeaderNames(config, route) };
 
   return async (request, url, clientAddress) => {
     const ctx = new Context(request, url, clientAddress, runtime);

@@ -16,13 +16,16 @@ const FORWARDED_REQUEST_HEADERS = [
 /**
  * Headers for the upstream request. `origin` is the gateway's public origin (scheme://host[:port]),
  * which becomes X-Forwarded-Proto/-Host; X-Forwarded-For appends the socket peer to any chain the
- * client sent, as nginx's $proxy_add_x_forwarded_for does.
+ * client sent, as nginx's $proxy_add_x_forwarded_for does. `extra` are the lower-cased names the
+ * project forwards besides (forward-request-headers.ts has already refused the unsafe ones).
  */
-export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, origin: string): Headers {
+export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, origin: string, extra: readonly string[] = []): Headers {
   const out = new Headers();
-  for (const name of FORWARDED_REQUEST_HEADERS) {
-    const value = inbound.get(name);
-    if (value !== null) out.set(name, value);
+  for (const names of [FORWARDED_REQUEST_HEADERS, extra]) {
+    for (const name of names) {
+      const value = inbound.get(name);
+      if (value !== null) out.set(name, value);
+    }
   }
   const priorFor = inbound.get("x-forwarded-for");
   if (clientAddress) out.set("x-forwarded-for", priorFor ? `${priorFor}, ${clientAddress}` : clientAddress);
