@@ -77,7 +77,7 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
       }
       const parsed = v.safeParse(Operation, op);
       if (!parsed.success) {
-        sink.addSchemaIssues("MCPGW_CONFIG_ROUTE_INVALID", opPath, parsed.issues, "Each operation needs x-zuplo-route with handler { export, module, options } (see docs/configuration.md#routes).");
+        sink.addSchemaIssues("MCPGW_CONFIG_ROUTE_INVALID", opPath, parsed.issues, "Each operation needs x-zuplo-route with handler { export, module, options } (see docs/configuration.md#configroutesoasjson).");
         continue;
       }
       const o = parsed.output;
@@ -102,7 +102,7 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
       }
       const options = v.safeParse(def.optionsSchema, zr.handler.options ?? {});
       if (!options.success) {
-        sink.addSchemaIssues("MCPGW_CONFIG_HANDLER_OPTIONS_INVALID", [...handlerPath, "options"], options.issues, `Fix the ${def.exportName} options (see docs/configuration.md#mcpproxyhandler).`);
+        sink.addSchemaIssues("MCPGW_CONFIG_HANDLER_OPTIONS_INVALID", [...handlerPath, "options"], options.issues, `Fix the ${def.exportName} options (see docs/proxy.md#options).`);
         continue;
       }
       routes.push({
