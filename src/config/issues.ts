@@ -7,7 +7,7 @@ export type Path = (string | number)[];
 /** Builds problems for one file, filling in line:column from the source document. */
 export class ProblemSink {
   readonly problems: ConfigProblem[] = [];
-  /** Pointers of values whose env reference was unset: that problem is reported, not what follows from it. */
+  /** Pointers of values whose env reference was left in place (unset, or not allowed there): that is reported, not what follows. */
   private unresolved: ReadonlySet<string> = new Set();
   /** Pointer → the env variables its value came from, so a schema problem names the variable and value. */
   private origins: ReadonlyMap<string, string> = new Map();
