@@ -21,12 +21,8 @@ const FORWARDED_REQUEST_HEADERS = [
  */
 export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, origin: string, extra: readonly string[] = []): Headers {
   const out = new Headers();
-  for (const names of [FORWARDED_REQUEST_HEADERS, extra]) {
-    for (const name of names) {
-      const value = inbound.get(name);
-      if (value !== null) out.set(name, value);
-    }
-  }
+  copyNamed(inbound, out, FORWARDED_REQUEST_HEADERS);
+  copyNamed(inbound, out, extra);
   const priorFor = inbound.get("x-forwarded-for");
   if (clientAddress) out.set("x-forwarded-for", priorFor ? `${priorFor}, ${clientAddress}` : clientAddress);
   const schemeEnd = origin.indexOf("://");
@@ -34,6 +30,13 @@ export function upstreamRequestHeaders(inbound: Headers, requestId: string, clie
   out.set("x-forwarded-proto", origin.slice(0, schemeEnd));
   out.set("x-request-id", requestId);
   return out;
+}
+
+function copyNamed(from: Headers, to: Headers, names: readonly string[]): void {
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null) to.set(name, value);
+  }
 }
 
 // Back to the client goes everything except: hop-by-hop headers (RFC 9110 §7.6.1), which describe the
