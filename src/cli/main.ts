@@ -1,6 +1,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem } from "../config/problems.ts";
+import { closestName } from "../config/suggest.ts";
 import { StoreError } from "../store/open.ts";
 import { parse, SERVE_HELP_OPTIONS, SERVE_OPTIONS, serveSettings, UsageError } from "./args.ts";
 import { serve, StartupError, type RunningGateway } from "./serve.ts";
@@ -49,23 +50,29 @@ Options:
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 async function validate(argv: string[], io: Out): Promise<number> {
   const { values } = parse(argv, { project: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
   if (values.help) return io.out(VALIDATE_HELP), 0;
   const projectDir = values.project ?? process.env.MCPGW_PROJECT ?? ".";
   const result = loadProject(projectDir);
   const problems = result.ok ? result.config.warnings : result.problems;
-  const errors = errorsOnly(problems);
+  const errors = errorsOnly(problems).length;
+  const warnings = problems.length - errors;
   if (values.json) {
-    io.out(JSON.stringify({ valid: result.ok, errors: errors.length, warnings: problems.length - errors.length, problems }, null, 2));
+    io.out(JSON.stringify({ valid: result.ok, errors, warnings, problems }, null, 2));
+    return result.ok ? 0 : 1;
+  }
+  // The report is this command's output: errors and warnings alike on stdout, in one format, in file
+  // order; the exit code says whether the project is valid.
+  for (const p of problems) io.out(formatProblem(p));
+  const counts = `${count(errors, "error")}, ${count(warnings, "warning")}`;
+  if (result.ok) {
+    const { routes, policies } = result.config;
+    io.out(`✓ ${projectDir}: valid, ${count(routes.length, "route")}, ${count(policies.size, "policy", "policies")} (${counts}).`);
   } else {
-    for (const p of problems) (p.severity === "error" ? io.err : io.out)(formatProblem(p));
-    if (result.ok) {
-      const { routes, policies } = result.config;
-      io.out(`✓ ${projectDir}: valid — ${routes.length} route(s), ${policies.size} polic${policies.size === 1 ? "y" : "ies"}${problems.length ? `, ${problems.length} warning(s)` : ""}.`);
-    } else {
-      io.err(`✗ ${projectDir}: ${errors.length} problem(s) found.`);
-    }
+    io.out(`✗ ${projectDir}: invalid (${counts}).`);
   }
   return result.ok ? 0 : 1;
 }
@@ -89,6 +96,8 @@ async function serveCommand(mode: "dev" | "start", argv: string[], io: Out): Pro
   return new Promise<number>(() => {});
 }
 
+const COMMANDS = ["dev", "start", "validate"];
+
 export async function main(argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -109,12 +118,16 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
       case "help":
         io.out(MAIN_HELP);
         return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+      default: {
+        const near = closestName(command, COMMANDS);
+        throw new UsageError(`unknown command "${command}"${near ? ` (did you mean "${near}"?)` : ""}`);
+      }
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`mcpgw: ${err.message}\nRun \`mcpgw ${command && !command.startsWith("-") ? command + " " : ""}--help\` for usage.`);
+      // A command's own --help only for a command that exists: `mcpgw serve --help` would repeat the error.
+      const known = command !== undefined && COMMANDS.includes(command);
+      io.err(`mcpgw: ${err.message}\nRun \`mcpgw ${known ? command + " " : ""}--help\` for ${known ? "usage" : "the commands"}.`);
       return 2;
     }
     throw err;

@@ -64,6 +64,10 @@ export interface SubstitutionResult {
   problems: ConfigProblem[];
   /** Values that came from secret variables, for the log redaction layer. */
   secrets: string[];
+  /** JSON pointers of strings whose reference was left in place (unset, or not allowed there): already reported. */
+  unresolved: Set<string>;
+  /** JSON pointer → where its value came from, e.g. `${env.UPSTREAM} is "ftp://x"`, for later problems. */
+  origins: Map<string, string>;
 }
 
 /**
@@ -80,10 +84,13 @@ export function substituteEnv(
 ): SubstitutionResult {
   const problems: ConfigProblem[] = [];
   const secrets: string[] = [];
+  const unresolved = new Set<string>();
+  const origins = new Map<string, string>();
   const walk = (v: unknown, path: (string | number)[]): unknown => {
     if (typeof v === "string") {
       if (!hasEnvReference(v)) return v;
       if (!allowed(path)) {
+        unresolved.add(pointerOf(path));
         problems.push({
           code: "MCPGW_CONFIG_ENV_NOT_ALLOWED",
           severity: "error",
@@ -96,10 +103,12 @@ export function substituteEnv(
         return v;
       }
       ENV_REF.lastIndex = 0;
-      return v.replace(ENV_REF, (whole, a: string | undefined, b: string | undefined) => {
+      const from: string[] = [];
+      const out = v.replace(ENV_REF, (whole, a: string | undefined, b: string | undefined) => {
         const name = (a ?? b)!;
         const resolved = env.get(name);
         if (resolved === undefined) {
+          unresolved.add(pointerOf(path));
           problems.push({
             code: "MCPGW_CONFIG_ENV_UNSET",
             severity: "error",
@@ -111,9 +120,13 @@ export function substituteEnv(
           });
           return whole;
         }
-        if (env.isSecret(name)) secrets.push(resolved);
+        const secret = env.isSecret(name);
+        if (secret) secrets.push(resolved);
+        from.push(secret ? `${whole} is set (a secret: value not shown)` : `${whole} is ${JSON.stringify(resolved)}`);
         return resolved;
       });
+      if (from.length > 0) origins.set(pointerOf(path), from.join(", "));
+      return out;
     }
     if (Array.isArray(v)) return v.map((item, i) => walk(item, [...path, i]));
     if (v && typeof v === "object") {
@@ -123,5 +136,5 @@ export function substituteEnv(
     }
     return v;
   };
-  return { value: walk(value, basePath), problems, secrets };
+  return { value: walk(value, basePath), problems, secrets, unresolved, origins };
 }

@@ -22,23 +22,27 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 
 /**
  * Parse JSON with comments and trailing commas (zuplo.jsonc, and the .json files, which Zuplo also reads
- * leniently). Syntax errors come back as problems with line:column; the value is then undefined.
+ * leniently). A syntax error comes back as one problem with line:column; the value is then undefined.
  */
 export function parseJsonc(file: string, text: string): { doc?: SourceDocument; problems: ConfigProblem[] } {
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
   if (errors.length > 0 || !tree) {
-    const list: { error: number; offset: number }[] = errors.length > 0 ? errors : [{ error: 0, offset: 0 }];
+    // Only the first: the parser's recovery after it (a truncated file gives one "expected }" per open
+    // brace, a missing comma several more) reports consequences, not further mistakes.
+    const first = errors[0];
     return {
-      problems: list.map((e) => ({
-        code: "MCPGW_CONFIG_JSON_SYNTAX",
-        severity: "error",
-        file,
-        pointer: "",
-        ...lineColumn(text, e.offset),
-        message: `JSON syntax error: ${tree ? printParseErrorCode(e.error as ParseError["error"]) : "the file is empty"}.`,
-        hint: "Fix the syntax at that line and column (comments and trailing commas are allowed).",
-      })),
+      problems: [
+        {
+          code: "MCPGW_CONFIG_JSON_SYNTAX",
+          severity: "error",
+          file,
+          pointer: "",
+          ...lineColumn(text, first?.offset ?? 0),
+          message: `JSON syntax error: ${tree && first ? describeSyntaxError(first, text) : "the file is empty"}.`,
+          hint: "Fix the syntax at that line and column (comments and trailing commas are allowed).",
+        },
+      ],
     };
   }
   const duplicates: { path: (string | number)[]; offset: number }[] = [];
@@ -69,6 +73,21 @@ export function parseJsonc(file: string, text: string): { doc?: SourceDocument; 
       },
     },
   };
+}
+
+function describeSyntaxError(error: ParseError, text: string): string {
+  const code = printParseErrorCode(error.error);
+  const plain: Record<string, string> = {
+    CommaExpected: "a comma is missing before this value",
+    CloseBraceExpected: "a closing } is missing",
+    CloseBracketExpected: "a closing ] is missing",
+    ColonExpected: "a colon is missing after the key",
+    PropertyNameExpected: "a quoted property name is expected",
+    ValueExpected: "a value is expected",
+    UnexpectedEndOfString: "a string is not closed",
+  };
+  const atEnd = text.slice(error.offset + error.length).trim() === "";
+  return `${plain[code] ?? code}${atEnd ? " (the file ends here: is it cut short?)" : ""} [${code}]`;
 }
 
 // jsonc-parser's getNodeValue keeps the last duplicate key silently; a duplicated key in routes.oas.json

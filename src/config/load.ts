@@ -67,6 +67,7 @@ export function loadProject(projectDirInput: string, options: LoadOptions = {}):
     if (!f.doc) return undefined;
     const r = substituteEnv(f.doc.value, f.sink.file, [], env, allowed, (p) => f.doc?.locate(p));
     f.sink.problems.push(...r.problems);
+    f.sink.noteSubstitution(r.unresolved, r.origins);
     secretValues.push(...r.secrets);
     return r.value;
   };
@@ -80,13 +81,16 @@ export function loadProject(projectDirInput: string, options: LoadOptions = {}):
   const routesValue = substitute(routesFile, inHandlerOptions);
 
   const projectFile = project.doc ? readProjectFile(projectValue, projectDir, project.sink) : undefined;
-  const policies = policiesFile.doc ? readPolicies(policiesValue, policiesFile.sink) : [];
+  // No policies.json is a project without policies; one that cannot be parsed hides which it defines.
+  const { policies, refused } = policiesFile.doc ? readPolicies(policiesValue, policiesFile.sink) : { policies: [], refused: policiesFile.sink.problems.length > 0 ? ("all" as const) : new Set<string>() };
   const routes = routesFile.doc ? readRoutes(routesValue, routesFile.sink) : [];
 
   checkRules({
     routes,
     policies,
+    refusedPolicies: refused,
     settings: projectFile?.settings,
+    declaredMtlsCertificates: projectFile?.declaredMtlsCertificates,
     compatibilityDate: projectFile?.compatibilityDate,
     routesSink: routesFile.sink,
     projectSink: project.sink,

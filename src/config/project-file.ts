@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { GatewaySettings, MtlsCertificate } from "./types.ts";
 import type { ProblemSink, Path } from "./issues.ts";
+import { ForwardRequestHeaders } from "../schemas/forward-request-headers.ts";
 
 export const ZUPLO_FILE = "zuplo.jsonc";
 /** MCP gateway features need this compatibility date or later (seeds/compatibility-dates.mdx). */
@@ -40,6 +41,7 @@ export const SettingsSchema = v.strictObject({
       requestTimeoutMs: v.optional(PositiveInt, 300_000),
       sseIdleTimeoutMs: v.optional(PositiveInt, 300_000),
       maxRequestBodyBytes: v.optional(PositiveInt, 4 * 1024 * 1024),
+      forwardRequestHeaders: v.optional(ForwardRequestHeaders, []),
     }),
     {},
   ),
@@ -61,6 +63,8 @@ export const ZuploFileSchema = v.looseObject({
 export interface ProjectFile {
   compatibilityDate: string;
   settings: GatewaySettings;
+  /** Every id under mcpgw.mtlsCertificates, also those whose PEM file could not be read (reported here). */
+  declaredMtlsCertificates: readonly string[];
 }
 
 /** Validate zuplo.jsonc (env already substituted) and read any mTLS PEM files it names. */
@@ -91,6 +95,7 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
   }
   return {
     compatibilityDate,
+    declaredMtlsCertificates: Object.keys(mcpgw.mtlsCertificates),
     settings: {
       basePath: mcpgw.basePath === "/" ? "" : mcpgw.basePath,
       trustForwardedHeaders: mcpgw.trustForwardedHeaders,

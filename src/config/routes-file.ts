@@ -1,7 +1,9 @@
 import * as v from "valibot";
 import { BUILTIN_MODULES, HANDLER_TYPES, findHandlerType, MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { McpProxyOptions } from "../schemas/mcp-proxy-handler.ts";
+import { hasEnvReference } from "./env.ts";
 import type { Path, ProblemSink } from "./issues.ts";
+import { didYouMean } from "./suggest.ts";
 import type { RouteConfig } from "./types.ts";
 
 export const ROUTES_FILE = "config/routes.oas.json";
@@ -47,6 +49,11 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
   const routes: RouteConfig[] = [];
   for (const [path, item] of Object.entries(file.output.paths)) {
     const itemPath: Path = ["paths", path];
+    // Zuplo fails the build on this; left alone it would become a literal path no client asks for.
+    if (hasEnvReference(path)) {
+      sink.add("MCPGW_CONFIG_ENV_NOT_ALLOWED", itemPath, `The route path "${path}" has an environment reference; route paths are not substituted.`, "Write the path literally, e.g. /mcp/linear-v1; environment references are resolved only inside handler and policy options.");
+      continue;
+    }
     if (!path.startsWith("/")) {
       sink.add("MCPGW_CONFIG_INVALID_PATH", itemPath, `The route path "${path}" does not start with "/".`, `Write it as "/${path}".`);
       continue;
@@ -70,7 +77,7 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
       }
       const parsed = v.safeParse(Operation, op);
       if (!parsed.success) {
-        sink.addSchemaIssues("MCPGW_CONFIG_ROUTE_INVALID", opPath, parsed.issues, "Each operation needs x-zuplo-route with handler { export, module, options } (see docs/configuration.md#routes).");
+        sink.addSchemaIssues("MCPGW_CONFIG_ROUTE_INVALID", opPath, parsed.issues, "Each operation needs x-zuplo-route with handler { export, module, options } (see docs/configuration.md#configroutesoasjson).");
         continue;
       }
       const o = parsed.output;
@@ -90,12 +97,12 @@ export function readRoutes(value: unknown, sink: ProblemSink): RouteConfig[] {
       }
       const def = findHandlerType(zr.handler.export);
       if (!def) {
-        sink.add("MCPGW_CONFIG_UNKNOWN_HANDLER", [...handlerPath, "export"], `The handler "${zr.handler.export}" is not implemented by mcpgw.`, `Use one of: ${HANDLER_TYPES.map((h) => h.exportName).join(", ")}.`);
+        sink.add("MCPGW_CONFIG_UNKNOWN_HANDLER", [...handlerPath, "export"], `The handler "${zr.handler.export}" is not implemented by mcpgw.`, `${didYouMean(zr.handler.export, HANDLER_TYPES.map((h) => h.exportName))}mcpgw implements: ${HANDLER_TYPES.map((h) => h.exportName).join(", ")}.`);
         continue;
       }
       const options = v.safeParse(def.optionsSchema, zr.handler.options ?? {});
       if (!options.success) {
-        sink.addSchemaIssues("MCPGW_CONFIG_HANDLER_OPTIONS_INVALID", [...handlerPath, "options"], options.issues, `Fix the ${def.exportName} options (see docs/configuration.md#mcpproxyhandler).`);
+        sink.addSchemaIssues("MCPGW_CONFIG_HANDLER_OPTIONS_INVALID", [...handlerPath, "options"], options.issues, `Fix the ${def.exportName} options (see docs/proxy.md#options).`);
         continue;
       }
       routes.push({

@@ -1,6 +1,7 @@
 import { findPolicyType } from "../schemas/catalog.ts";
 import type { Path, ProblemSink } from "./issues.ts";
 import { MCP_MIN_COMPATIBILITY_DATE } from "./project-file.ts";
+import { didYouMean } from "./suggest.ts";
 import type { GatewaySettings, PolicyConfig, RouteConfig } from "./types.ts";
 
 // Cross-file rules (spec §6): they need routes, policies and settings together, so they run after each
@@ -9,7 +10,11 @@ import type { GatewaySettings, PolicyConfig, RouteConfig } from "./types.ts";
 export interface RuleInput {
   routes: readonly RouteConfig[];
   policies: readonly PolicyConfig[];
+  /** Policies that policies.json defines but were refused ("all": the file was unreadable); see PoliciesRead. */
+  refusedPolicies: ReadonlySet<string> | "all";
   settings: GatewaySettings | undefined;
+  /** Ids under mcpgw.mtlsCertificates; undefined when zuplo.jsonc could not be read. */
+  declaredMtlsCertificates: readonly string[] | undefined;
   compatibilityDate: string | undefined;
   routesSink: ProblemSink;
   projectSink: ProblemSink;
@@ -30,9 +35,14 @@ export function upstreamIdOf(policy: PolicyConfig): string {
   return typeof explicit === "string" && explicit !== "" ? explicit : policy.name.replace(/^mcp-token-exchange-/, "");
 }
 
+// One mistake, one problem: a rule that depends on something already reported wrong (a refused policy,
+// an unreadable file) stays silent rather than report a consequence as a second mistake.
 export function checkRules(input: RuleInput): void {
   const { routes, policies, routesSink, where } = input;
   const byName = new Map(policies.map((p) => [p.name, p]));
+  const refused = input.refusedPolicies;
+  const alreadyReported = (name: string) => refused === "all" || refused.has(name);
+  const definedNames = [...byName.keys(), ...(refused === "all" ? [] : refused)];
   const familyOf = (name: string) => {
     const p = byName.get(name);
     return p ? findPolicyType(p.policyType)?.family : undefined;
@@ -40,6 +50,7 @@ export function checkRules(input: RuleInput): void {
 
   const seenOperation = new Map<string, RouteConfig>();
   const seenMethod = new Map<string, RouteConfig>();
+  const mcpOperationOnPath = new Map<string, RouteConfig>();
   const usedOAuth = new Set<string>();
   let usesMcp = false;
 
@@ -50,12 +61,28 @@ export function checkRules(input: RuleInput): void {
       routesSink.add("MCPGW_CONFIG_DUPLICATE_OPERATION_ID", [...at, "operationId"], `The operationId "${route.operationId}" is also used by ${other.path}.`, "Give every route its own operationId; tokens and analytics are bound to it.");
     }
     seenOperation.set(route.operationId, route);
+    let duplicated = false;
     for (const m of route.methods) {
       const key = `${m} ${route.path}`;
       if (seenMethod.has(key)) {
         routesSink.add("MCPGW_CONFIG_DUPLICATE_ROUTE", at, `${key} is defined more than once.`, "Keep one operation per path and method.");
+        duplicated = true;
       }
       seenMethod.set(key, route);
+    }
+    // Tokens and the protected resource are bound to one operationId per MCP path, so a second
+    // operation there (get and post written apart) would answer every request with 401.
+    if (route.handler.exportName === "McpProxyHandler") {
+      const first = mcpOperationOnPath.get(route.path);
+      if (first && !duplicated) {
+        routesSink.add(
+          "MCPGW_CONFIG_SPLIT_MCP_ROUTE",
+          at,
+          `The MCP path ${route.path} has two operations, "${first.operationId}" (${first.methods.join(", ")}) and "${route.operationId}" (${route.methods.join(", ")}); OAuth tokens are bound to one of them, so requests to the other would always be refused.`,
+          `Write one operation with the method key "${[...first.methods, ...route.methods].join(",").toLowerCase()}" and one operationId.`,
+        );
+      }
+      if (!first) mcpOperationOnPath.set(route.path, route);
     }
     const prefix = reservedPrefixes(input.settings?.basePath ?? "").find((p) => route.path === p || route.path.startsWith(p + "/"));
     if (prefix) {
@@ -65,8 +92,13 @@ export function checkRules(input: RuleInput): void {
     if (route.handler.exportName === "McpProxyHandler") usesMcp = true;
     const families = route.inbound.map(familyOf);
     route.inbound.forEach((name, i) => {
-      if (!byName.has(name)) {
-        routesSink.add("MCPGW_CONFIG_UNKNOWN_POLICY_REFERENCE", [...at, "x-zuplo-route", "policies", "inbound", i], `The route refers to a policy "${name}" that config/policies.json does not define.`, `Define "${name}" in config/policies.json or fix the name.`);
+      if (!byName.has(name) && !alreadyReported(name)) {
+        routesSink.add(
+          "MCPGW_CONFIG_UNKNOWN_POLICY_REFERENCE",
+          [...at, "x-zuplo-route", "policies", "inbound", i],
+          `The route refers to a policy "${name}" that config/policies.json does not define.`,
+          `${didYouMean(name, definedNames)}Define "${name}" in config/policies.json or fix the name.`,
+        );
       }
       if (families[i]?.startsWith("mcp-")) usesMcp = true;
       if (families[i] === "mcp-oauth") usedOAuth.add(name);
@@ -78,16 +110,27 @@ export function checkRules(input: RuleInput): void {
     if (exchanges > 1) {
       routesSink.add("MCPGW_CONFIG_MULTIPLE_TOKEN_EXCHANGE", [...at, "x-zuplo-route", "policies", "inbound"], "The route has more than one mcp-token-exchange-inbound policy.", "Keep one token-exchange policy per route: each route fronts one upstream.");
     }
+    // Guidance only (Zuplo's docs say "keep the filter last"): its request check works in any position,
+    // and its response step always sees the final upstream answer, because the upstream-credential
+    // retry happens inside the handler's forward step, before any response step runs.
     const filterAt = families.indexOf("mcp-capability-filter");
     if (filterAt !== -1 && filterAt !== families.length - 1) {
-      routesSink.add("MCPGW_CONFIG_FILTER_NOT_LAST", [...at, "x-zuplo-route", "policies", "inbound", filterAt], "mcp-capability-filter-inbound must be the last inbound policy.", "Move it to the end of policies.inbound so it filters the final upstream response (after any 401 retry).");
+      routesSink.add(
+        "MCPGW_CONFIG_FILTER_NOT_LAST",
+        [...at, "x-zuplo-route", "policies", "inbound", filterAt],
+        "mcp-capability-filter-inbound is not the last inbound policy; it filters the same way in any position.",
+        "Zuplo's docs advise keeping it last, which makes the chain easier to read; move it to the end of policies.inbound when convenient (docs/capability-filter.md#position-in-the-chain).",
+        "warning",
+      );
     }
-    if (route.handler.exportName === "McpProxyHandler" && !families.includes("mcp-oauth")) {
+    // A chain naming a policy that is refused or missing is already an error; whether it was meant to be the OAuth policy is unknown.
+    const chainKnown = route.inbound.every((name) => byName.has(name));
+    if (route.handler.exportName === "McpProxyHandler" && chainKnown && !families.includes("mcp-oauth")) {
       routesSink.add("MCPGW_CONFIG_ROUTE_WITHOUT_AUTH", [...at, "x-zuplo-route", "policies", "inbound"], `The MCP route ${route.path} has no MCP OAuth policy: anyone who can reach the gateway can call it.`, "Add your MCP OAuth policy (e.g. mcp-oauth-inbound) first in policies.inbound, unless this is a deliberate public or demo route.", "warning");
     }
     const certId = route.handler.options.mtlsCertificate;
-    if (certId !== undefined && !input.settings?.mtlsCertificates[certId]) {
-      routesSink.add("MCPGW_CONFIG_UNKNOWN_MTLS_CERTIFICATE", [...at, "x-zuplo-route", "handler", "options", "mtlsCertificate"], `No mTLS certificate "${certId}" is defined.`, `Define it in zuplo.jsonc under mcpgw.mtlsCertificates.${certId} with certFile and keyFile.`);
+    if (certId !== undefined && input.declaredMtlsCertificates && !input.declaredMtlsCertificates.includes(certId)) {
+      routesSink.add("MCPGW_CONFIG_UNKNOWN_MTLS_CERTIFICATE", [...at, "x-zuplo-route", "handler", "options", "mtlsCertificate"], `No mTLS certificate "${certId}" is defined.`, `${didYouMean(certId, input.declaredMtlsCertificates)}Define it in zuplo.jsonc under mcpgw.mtlsCertificates.${certId} with certFile and keyFile.`);
     }
   }
 

@@ -24,6 +24,8 @@ export interface ProxySettings {
   readonly requestTimeoutMs: number;
   readonly sseIdleTimeoutMs: number;
   readonly maxRequestBodyBytes: number;
+  /** Extra client headers every route forwards upstream (lower-case; refused names rejected at load). */
+  readonly forwardRequestHeaders: readonly string[];
 }
 
 export interface MtlsCertificate {

@@ -34,6 +34,8 @@ function buildPolicy(policy: PolicyConfig, build: BuildContext): InboundPolicy {
 
 /** What a compiled route shares with each of its requests. */
 interface RouteRuntime {
+  /** Client headers forwarded besides the built-in allow-list (lower-case). */
+  readonly forwardHeaders: readonly string[];
   readonly route: RouteConfig;
   readonly config: GatewayConfig;
   readonly limit: number;
@@ -64,7 +66,7 @@ class Context implements RequestContext {
     private readonly runtime: RouteRuntime,
   ) {
     this.origin = publicOrigin(request, url, runtime.config.settings);
-    this.upstreamHeaders = upstreamRequestHeaders(request.headers, this.requestId, clientAddress, this.origin);
+    this.upstreamHeaders = upstreamRequestHeaders(request.headers, this.requestId, clientAddress, this.origin, runtime.forwardHeaders);
     this.fields = { operationId: runtime.route.operationId };
   }
 
@@ -107,11 +109,19 @@ class Context implements RequestContext {
   }
 }
 
+/**
+ * The extra header names one route forwards: the gateway-wide `mcpgw.proxy.forwardRequestHeaders`
+ * plus the route handler's own `forwardRequestHeaders`, both validated and lower-cased at load.
+ */
+function forwardedHeaderNames(config: GatewayConfig, route: RouteConfig): readonly string[] {
+  return [...new Set([...config.settings.proxy.forwardRequestHeaders, ...(route.handler.options.forwardRequestHeaders ?? [])])];
+}
+
 export function compileRoute(route: RouteConfig, config: GatewayConfig, services: Services): CompiledRoute {
   // One handler type (McpProxyHandler); config/ refused any other export.
   const handler: RouteHandler = createMcpProxyHandler(route.handler.options, { config, services, name: route.operationId, route });
   const steps = route.inbound.map((name) => buildPolicy(config.policies.get(name)!, { config, services, name, route }));
-  const runtime: RouteRuntime = { route, config, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }), observer: services.observer };
+  const runtime: RouteRuntime = { forwardHeaders: forwardedHeaderNames(config, route), route, config, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }), observer: services.observer };
 
   return async (request, url, clientAddress) => {
     const ctx = new Context(request, url, clientAddress, runtime);

@@ -295,8 +295,10 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
             const failure = { ...base, outcome: "failure", failureOrigin: fault.origin, reasonCode: reason, upstreamMs, upstreamError: (err as Error).message } as const;
             if (!sse) {
               // A JSON body cannot take an error after its first bytes: the client sees it cut short.
+              // No reason to error(): Bun's server prints any reason to stderr, and this outcome is
+              // already logged, with the upstream's error, by the completion event above.
               end({ ...failure, mcpStatus: "none" });
-              out.error(err);
+              out.error();
               return;
             }
             end({ ...failure, mcpStatus: "error", jsonRpcErrorCode: fault.code });

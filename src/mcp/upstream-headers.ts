@@ -16,14 +16,13 @@ const FORWARDED_REQUEST_HEADERS = [
 /**
  * Headers for the upstream request. `origin` is the gateway's public origin (scheme://host[:port]),
  * which becomes X-Forwarded-Proto/-Host; X-Forwarded-For appends the socket peer to any chain the
- * client sent, as nginx's $proxy_add_x_forwarded_for does.
+ * client sent, as nginx's $proxy_add_x_forwarded_for does. `extra` are the lower-cased names the
+ * project forwards besides (forward-request-headers.ts has already refused the unsafe ones).
  */
-export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, origin: string): Headers {
+export function upstreamRequestHeaders(inbound: Headers, requestId: string, clientAddress: string | undefined, origin: string, extra: readonly string[] = []): Headers {
   const out = new Headers();
-  for (const name of FORWARDED_REQUEST_HEADERS) {
-    const value = inbound.get(name);
-    if (value !== null) out.set(name, value);
-  }
+  copyNamed(inbound, out, FORWARDED_REQUEST_HEADERS);
+  copyNamed(inbound, out, extra);
   const priorFor = inbound.get("x-forwarded-for");
   if (clientAddress) out.set("x-forwarded-for", priorFor ? `${priorFor}, ${clientAddress}` : clientAddress);
   const schemeEnd = origin.indexOf("://");
@@ -31,6 +30,13 @@ export function upstreamRequestHeaders(inbound: Headers, requestId: string, clie
   out.set("x-forwarded-proto", origin.slice(0, schemeEnd));
   out.set("x-request-id", requestId);
   return out;
+}
+
+function copyNamed(from: Headers, to: Headers, names: readonly string[]): void {
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null) to.set(name, value);
+  }
 }
 
 // Back to the client goes everything except: hop-by-hop headers (RFC 9110 §7.6.1), which describe the

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { ForwardRequestHeaders } from "./forward-request-headers.ts";
 
 /** rewritePattern value that points a route at the built-in demo upstream (src/demo/). */
 export const DEMO_UPSTREAM = "mcpgw:demo";
@@ -28,6 +29,8 @@ export const McpProxyOptionsSchema = v.pipe(
     forwardSearch: v.optional(v.boolean(), true),
     followRedirects: v.optional(v.boolean(), false),
     mtlsCertificate: v.optional(v.pipe(v.string(), v.minLength(1))),
+    // An mcpgw extension: client headers this route forwards beyond the built-in allow-list.
+    forwardRequestHeaders: v.optional(ForwardRequestHeaders),
   }),
   v.check((o) => o.mtlsCertificate === undefined || o.rewritePattern.startsWith("https://"), "mtlsCertificate needs an https:// rewritePattern: a client certificate is presented in the TLS handshake"),
 );

@@ -9,8 +9,10 @@ import { McpProxyOptionsSchema as ProxyOptions } from "../../src/schemas/mcp-pro
 import { writeProject } from "../helpers/project.ts";
 
 // Every JSON block in the product docs we follow must load: whole files as projects, fragments merged
-// into the page's worked example or validated against the schema they document.
-const SEEDS = join(import.meta.dir, "../../../shared/seeds");
+// into the page's worked example or validated against the schema they document. The blocks are copied
+// into test/fixtures/seeds/, one file per doc page whose first line names the page, so the suite reads
+// nothing outside the repository.
+const SEEDS = join(import.meta.dir, "../fixtures/seeds");
 
 interface Block {
   seed: string;
@@ -19,8 +21,10 @@ interface Block {
 
 function blocks(): Block[] {
   const out: Block[] = [];
-  for (const seed of readdirSync(SEEDS).filter((f) => f.endsWith(".mdx")).sort()) {
-    const text = readFileSync(join(SEEDS, seed), "utf8");
+  for (const fixture of readdirSync(SEEDS).filter((f) => f.endsWith(".md")).sort()) {
+    const text = readFileSync(join(SEEDS, fixture), "utf8");
+    const seed = /^<!-- Source: seeds\/([a-z0-9-]+\.mdx)/.exec(text)?.[1];
+    if (!seed) throw new Error(`${fixture} does not name the doc page it was copied from on its first line`);
     for (const m of text.matchAll(/```(?:jsonc?|json)[^\n]*\n([\s\S]*?)```/g)) out.push({ seed, text: m[1]! });
   }
   return out;

@@ -63,11 +63,19 @@ beforeAll(async () => {
   jsonUpstream = sdkUpstream(true);
   sseUpstream = sdkUpstream(false);
   const dir = writeProject({
-    policies: { policies: [{ name: "curate", policyType: "mcp-capability-filter-inbound", handler: { module: "$import(@zuplo/runtime/mcp-gateway)", export: "McpCapabilityFilterInboundPolicy", options: FILTER_OPTIONS } }] },
+    policies: {
+      policies: [
+        { name: "curate", policyType: "mcp-capability-filter-inbound", handler: { module: "$import(@zuplo/runtime/mcp-gateway)", export: "McpCapabilityFilterInboundPolicy", options: FILTER_OPTIONS } },
+        { name: "remove-authorization-header", policyType: "remove-headers-inbound", handler: { module: "$import(@zuplo/runtime)", export: "RemoveHeadersInboundPolicy", options: { headers: ["authorization"] } } },
+        { name: "set-api-key", policyType: "set-upstream-api-key-inbound", handler: { module: "$import(@zuplo/runtime)", export: "SetUpstreamApiKeyInboundPolicy", options: { value: "Bearer upstream-key" } } },
+      ],
+    },
     routes: routesDoc({
       "/mcp/json-v1": { "get,post": mcpRoute("json-mcp-server", jsonUpstream.url, ["curate"]) },
       "/mcp/sse-v1": { "get,post": mcpRoute("sse-mcp-server", sseUpstream.url, ["curate"]) },
       "/mcp/open-v1": { "get,post": mcpRoute("open-mcp-server", jsonUpstream.url) },
+      // The chain Zuplo projects use, the filter not last: it filters the same way (a warning, not an error).
+      "/mcp/filter-first-v1": { "get,post": mcpRoute("filter-first-mcp-server", jsonUpstream.url, ["curate", "remove-authorization-header", "set-api-key"]) },
     }),
   });
   gateway = await serve({ projectDir: dir, port: 0, host: "127.0.0.1", dataDir: undefined, logLevel: "silent", logFormat: "json" }, "start", {});
@@ -88,6 +96,7 @@ async function connect(path: string): Promise<Client> {
 for (const [mode, path, upstream] of [
   ["JSON", "/mcp/json-v1", () => jsonUpstream],
   ["SSE", "/mcp/sse-v1", () => sseUpstream],
+  ["JSON, the filter first in the chain", "/mcp/filter-first-v1", () => jsonUpstream],
 ] as const) {
   describe(`capability filter through the gateway (upstream answers in ${mode})`, () => {
     it("lists only allowed tools, projected, with schemas from upstream", async () => {

@@ -9,7 +9,7 @@ const settings = (over: Partial<GatewaySettings> = {}): GatewaySettings => ({
   basePath: "",
   trustForwardedHeaders: false,
   allowedHosts: [],
-  proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1 },
+  proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1, forwardRequestHeaders: [] },
   devLogin: { users: {} },
   mtlsCertificates: {},
   ...over,
