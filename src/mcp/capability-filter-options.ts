@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { parseUriTemplate } from "./capability-filter.ts";
+import { parseUriTemplate } from "./uri-template.ts";
 
 // Options of `mcp-capability-filter-inbound` (spec §4.1, §4.3). Every rule that can be checked at
 // load is checked here, with the issue path on the offending entry, so the runtime never guesses.

@@ -1,23 +1,9 @@
-import type { AuthorizationServerOptions, BrowserLoginKind } from "../schemas/authorization-server.ts";
-import type { OAuthRequest, OAuthServer } from "./context.ts";
+import type { AuthorizationServerOptions } from "../schemas/authorization-server.ts";
+import type { BrowserLogin } from "./context.ts";
 import { devLoginStrategy } from "./dev-login.ts";
 import { htmlResponse, noticePage } from "./pages.ts";
 
-/**
- * How a person signs in in the browser, between the authorization request and the consent page. The
- * authorization server asks the strategy to start a sign-in for a pending request, and routes
- * GET {base}/oauth/callback to it (where an IdP sends the browser back). dev-login is one strategy;
- * federated OIDC (the team's IdP) is another.
- */
-export interface BrowserLogin {
-  readonly kind: BrowserLoginKind;
-  /** Why no sign-in can start, or undefined when it can (checked before an authorization request is stored). */
-  unavailable(): string | undefined;
-  /** Sends the browser to sign in for the pending authorization request `requestId`. */
-  start(server: OAuthServer, req: OAuthRequest, requestId: string): Response | Promise<Response>;
-  /** GET {base}/oauth/callback. */
-  callback(server: OAuthServer, req: OAuthRequest): Response | Promise<Response>;
-}
+// Which BrowserLogin strategy (context.ts) an authorization server uses: dev-login, or the team's IdP.
 
 /** Federated OIDC login is configured but not part of this mcpgw version yet: say so, never half-work. */
 const federatedUnavailable: BrowserLogin = {

@@ -2,9 +2,8 @@ import type { AuthorizationServerConfig, RouteConfig } from "../config/types.ts"
 import type { Logger, LogFields } from "../log/logger.ts";
 import type { AuthEventLevel } from "../observe/events.ts";
 import type { Observer } from "../observe/observer.ts";
-import type { AuthorizationServerOptions } from "../schemas/authorization-server.ts";
+import type { AuthorizationServerOptions, BrowserLoginKind } from "../schemas/authorization-server.ts";
 import type { Store } from "../store/repositories.ts";
-import type { BrowserLogin } from "./browser-login.ts";
 import type { OAuthRuntime } from "./runtime.ts";
 
 /** What one config decides about the authorization server: built once per (re)load. */
@@ -57,3 +56,20 @@ export function oauthServerFor(config: AuthorizationServerConfig, deps: OAuthSer
   const { login, ...rest } = deps;
   return { ...rest, policyName: config.policyName, options: config.options, routes: config.routes, login: login(config.options) };
 }
+
+/**
+ * How a person signs in in the browser, between the authorization request and the consent page. The
+ * authorization server asks the strategy to start a sign-in for a pending request, and routes
+ * GET {base}/oauth/callback to it (where an IdP sends the browser back). dev-login is one strategy;
+ * federated OIDC (the team's IdP) is another.
+ */
+export interface BrowserLogin {
+  readonly kind: BrowserLoginKind;
+  /** Why no sign-in can start, or undefined when it can (checked before an authorization request is stored). */
+  unavailable(): string | undefined;
+  /** Sends the browser to sign in for the pending authorization request `requestId`. */
+  start(server: OAuthServer, req: OAuthRequest, requestId: string): Response | Promise<Response>;
+  /** GET {base}/oauth/callback. */
+  callback(server: OAuthServer, req: OAuthRequest): Response | Promise<Response>;
+}
+

@@ -1,7 +1,6 @@
 import { NO_STORE } from "../http/headers.ts";
 import { hostName, isLoopbackAddress, LOOPBACK_NAMES } from "../http/host.ts";
-import type { BrowserLogin } from "./browser-login.ts";
-import type { OAuthRequest, OAuthServer } from "./context.ts";
+import type { BrowserLogin, OAuthRequest, OAuthServer } from "./context.ts";
 import { devUserPickerPage, htmlResponse, noticePage } from "./pages.ts";
 import { startSession } from "./session.ts";
 
