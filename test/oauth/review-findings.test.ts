@@ -3,15 +3,15 @@ import { isPublicAddress } from "../../src/oauth/ssrf.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 import { DEMO_PATH, oauthPolicy, OAUTH_POLICY, parseForm, pkcePair, startGateway, writeOAuthProject } from "./helpers.ts";
 
-// Security review findings (OAuth authorization server). Each test FAILS on the code as reviewed and
-// describes the behaviour the fix should produce. See the review report for severity and fix.
+// Regression tests for the security review of the OAuth authorization server (session 1). Each one
+// failed on the code as reviewed and holds the behaviour of its fix.
 
 const ATTACKER_HOST = "rebind.attacker.example";
 
-/** fetch() to the gateway's loopback socket, but with the Host (and Origin) a DNS-rebinding page would send. */
-function rebound(gwUrl: string, path: string, init: RequestInit & { cookie?: string } = {}): Promise<Response> {
+/** fetch() to the gateway's loopback socket, but with the Host a DNS-rebinding page would send (or, for the control run, the gateway's own). */
+function reboundVia(gwUrl: string, path: string, init: RequestInit & { cookie?: string } = {}, hostName = ATTACKER_HOST): Promise<Response> {
   const port = new URL(gwUrl).port;
-  const host = `${ATTACKER_HOST}:${port}`;
+  const host = `${hostName}:${port}`;
   const headers = new Headers(init.headers);
   headers.set("host", host);
   if (init.cookie) headers.set("cookie", init.cookie);
@@ -22,8 +22,8 @@ describe("finding: DNS rebinding drives dev-login + consent from a web page (mcp
   it("dev-login refuses a request whose Host is not a loopback name (socket is loopback, Host is a rebinding domain)", async () => {
     const gw = await startGateway(writeOAuthProject());
     try {
-      const r = await rebound(gw.url, "/oauth/dev-login");
-      // Today: 200 and a session cookie for the attacker's origin.
+      const r = await reboundVia(gw.url, "/oauth/dev-login");
+      // Before the fix: 200 and a session cookie for the attacker's origin.
       expect(r.status).toBe(403);
       expect(r.headers.get("set-cookie")).toBeNull();
     } finally {
@@ -31,10 +31,12 @@ describe("finding: DNS rebinding drives dev-login + consent from a web page (mcp
     }
   });
 
-  it("a page on a rebinding domain cannot end up with a working access token for an MCP route", async () => {
+  /** The whole chain a rebinding page would run, under `hostName`; the steps it got through, and whether the MCP call worked. */
+  async function tokenChain(hostName: string): Promise<{ worked: boolean; steps: string[] }> {
     const gw = await startGateway(writeOAuthProject());
     const port = new URL(gw.url).port;
-    const attackerOrigin = `http://${ATTACKER_HOST}:${port}`;
+    const attackerOrigin = `http://${hostName}:${port}`;
+    const rebound = (gwUrl: string, path: string, init: RequestInit & { cookie?: string } = {}) => reboundVia(gwUrl, path, init, hostName);
     const steps: string[] = [];
     let worked = false;
     try {
@@ -108,8 +110,19 @@ describe("finding: DNS rebinding drives dev-login + consent from a web page (mcp
     } finally {
       await gw.stop();
     }
-    // Today every step succeeds: ["register 201","dev-login 200","authorize 302","consent page 200","consent POST 303","token 200","MCP tools/list 200"].
-    expect({ worked, steps }).toEqual({ worked: false, steps: expect.any(Array) });
+    return { worked, steps };
+  }
+
+  it("a page on a rebinding domain cannot end up with a working access token for an MCP route", async () => {
+    // Before the fix every step succeeded: register 201, dev-login 200, authorize 302, consent page 200,
+    // consent POST 303, token 200, MCP tools/list 200. Now every request is refused for its Host.
+    expect(await tokenChain(ATTACKER_HOST)).toEqual({ worked: false, steps: ["register 403", "dev-login 403"] });
+  });
+
+  it("(control) the same chain under the gateway's own loopback name does end with a working token", async () => {
+    const control = await tokenChain("127.0.0.1");
+    expect(control.steps).toEqual(["register 201", "dev-login 200", "authorize 302", "consent page 200", "consent POST 303", "token 200", "MCP tools/list 200"]);
+    expect(control.worked).toBe(true);
   });
 });
 
@@ -123,7 +136,7 @@ describe("finding: dev-login looks the chosen identity up on the prototype chain
     const gw = await startGateway(dir);
     try {
       const r = await fetch(`${gw.url}/oauth/dev-login?as=__proto__`, { redirect: "manual" });
-      // Today: 200 "signed in as __proto__" with a session cookie.
+      // Before the fix: 200 "signed in as __proto__" with a session cookie.
       expect(r.status).toBe(400);
       expect(r.headers.get("set-cookie")).toBeNull();
     } finally {
