@@ -109,7 +109,12 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
 }
 
 /** Build the whole HTTP surface for one config. Called once per (re)load, never per request. */
-export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness): Gateway {
+export interface BuildOptions {
+  /** Off only in the test that holds the exact-path lookup equal to hono's routing. */
+  readonly exactPathLookup?: boolean;
+}
+
+export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness, options: BuildOptions = {}): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
   if (config.authorizationServer) mountAuthorizationServer(app, config, config.authorizationServer, services);
@@ -131,7 +136,7 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
   // Context. HEAD stays with hono, which answers it as a GET without the body.
   const reserved = reservedPrefixes(config.settings.basePath);
   const direct = new Map(
-    [...byPath].filter(([path]) => LITERAL_PATH.test(path) && !reserved.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))),
+    options.exactPathLookup === false ? [] : [...byPath].filter(([path]) => LITERAL_PATH.test(path) && !reserved.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))),
   );
   return {
     fetch(request, bindings) {

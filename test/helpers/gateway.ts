@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ObserverSink } from "../../src/observe/observer.ts";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
 import type { LogLevel } from "../../src/log/logger.ts";
 import { writeProject, type ProjectFiles } from "./project.ts";
@@ -25,6 +26,8 @@ export interface GatewayOptions extends ProjectFiles {
   /** Environment the project's $env(...) references resolve against (not process.env). */
   env?: Record<string, string>;
   logLevel?: LogLevel;
+  /** Event sinks besides the log stream. */
+  eventSinks?: readonly ObserverSink[];
 }
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayUnderTest> {
@@ -49,7 +52,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayUnde
       { projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
       "start",
       options.env ?? {},
-      { sink },
+      { sink, ...(options.eventSinks ? { eventSinks: options.eventSinks } : {}) },
     );
   } catch (err) {
     throw new Error(`the gateway did not start: ${(err as Error).message}\n${logs.map((l) => JSON.stringify(l)).join("\n")}`);
