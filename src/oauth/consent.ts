@@ -5,7 +5,7 @@ import { hashCredential, mintCredential, sameSecret } from "./credentials.ts";
 import { AccessDenied, asOAuthError, authorizationErrorRedirect, InvalidRequest, OAuthError } from "./errors.ts";
 import { NO_STORE, readForm } from "./http.ts";
 import { consentPage, errorPage, htmlResponse } from "./pages.ts";
-import { isLoopbackHostname, safeHost } from "./redirect-uri.ts";
+import { redirectKind, safeHost } from "./redirect-uri.ts";
 import { currentSession } from "./session.ts";
 
 // {base}/oauth/setup (spec §1.6, §3.7): the consent page. GET renders it for the signed-in person and binds
@@ -79,14 +79,14 @@ export function showConsent(server: OAuthServer, req: OAuthRequest): Response {
   }
   const route = server.routes.find((r) => r.operationId === pending.operationId);
   const cimd = isUrlClientId(pending.clientId);
-  const redirectIsLoopback = isLoopbackHostname(new URL(pending.redirectUri).hostname);
+  const redirect = redirectKind(pending.redirectUri);
   const consent = server.runtime.flows.findConsent(session.subject, pending.clientId, pending.resource);
   return htmlResponse(
     consentPage({
       clientName: pending.clientName,
       clientOrigin: cimd ? `identified by ${new URL(pending.clientId).host}` : "registered with this gateway",
       redirectHost: safeHost(pending.redirectUri),
-      redirectIsLoopback,
+      redirectKind: redirect,
       routeName: route?.summary ?? pending.operationId,
       operationId: pending.operationId,
       routeUrl: pending.resource,
@@ -95,7 +95,7 @@ export function showConsent(server: OAuthServer, req: OAuthRequest): Response {
       formAction: `${server.basePath}/oauth/setup`,
       requestId,
       csrfToken: csrf,
-      loopbackCimd: cimd && redirectIsLoopback,
+      localCimd: cimd && redirect !== "web",
       ...(consent ? { approvedBefore: new Date(consent.approvedAt) } : {}),
     }),
   );
