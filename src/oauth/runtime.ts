@@ -5,10 +5,12 @@ import { OAuthFlowStore } from "../store/oauth-flows.ts";
 import { OAuthTokenStore } from "../store/oauth-tokens.ts";
 import { AccessTokenValidator } from "./access-tokens.ts";
 import { CimdClientResolver } from "./cimd.ts";
+import { JwksResolver } from "./jwks.ts";
+import { MemoryReplayCache, type AssertionReplayCache } from "./replay-cache.ts";
 import { systemResolve, type Resolve } from "./ssrf.ts";
 
 // The long-lived part of the authorization server: repositories (statements prepared once), the token
-// cache, the CIMD cache and the sweeper. One per process, created by the CLI next to the store and shared
+// cache, the CIMD and JWKS caches, the used client-assertion ids and the sweeper. One per process, created by the CLI next to the store and shared
 // by every config reload; what a config decides (TTLs, routes, login) is passed in per call.
 
 /** Replayed codes are recognised for this long after they expire (they then revoke their grant). */
@@ -21,6 +23,10 @@ export interface OAuthRuntime {
   readonly tokens: OAuthTokenStore;
   readonly accessTokens: AccessTokenValidator;
   readonly cimd: CimdClientResolver;
+  /** private_key_jwt clients' JWK Sets by jwks_uri. */
+  readonly jwks: JwksResolver;
+  /** jti values of client assertions already used (in memory: one process; see docs/oauth.md). */
+  readonly assertionReplay: AssertionReplayCache;
   /** Revoke a grant (every token issued under it) and drop it from the token cache. */
   revokeGrant(grantId: string): boolean;
   /** Delete expired clients, requests, sessions, codes, tokens and grants. */
@@ -43,7 +49,10 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
   const flows = new OAuthFlowStore(store.db);
   const tokens = new OAuthTokenStore(store.db);
   const accessTokens = new AccessTokenValidator(tokens, now);
-  const cimd = new CimdClientResolver({ resolve: options.resolve ?? systemResolve, devMode: mode === "dev" }, now);
+  const fetchPolicy = { resolve: options.resolve ?? systemResolve, devMode: mode === "dev" };
+  const cimd = new CimdClientResolver(fetchPolicy, now);
+  const jwks = new JwksResolver(fetchPolicy, now);
+  const assertionReplay = new MemoryReplayCache(now);
 
   const sweep = () => {
     const t = now();
@@ -64,6 +73,8 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
     tokens,
     accessTokens,
     cimd,
+    jwks,
+    assertionReplay,
     revokeGrant: (grantId) => {
       const changed = tokens.revokeGrant(grantId, now());
       accessTokens.evictGrant(grantId);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import {
-  cacheLifetimeMs,
   CimdClientResolver,
   clientIdUrlProblem,
   fetchClientMetadataDocument,
   validateClientMetadataDocument,
 } from "../../src/oauth/cimd.ts";
 import { InvalidClient } from "../../src/oauth/errors.ts";
+import { cacheLifetimeMs } from "../../src/oauth/guarded-fetch.ts";
 import type { Resolve } from "../../src/oauth/ssrf.ts";
 
 // Client ID Metadata Documents: the URL rules, document validation, Cache-Control bounds, and the
