@@ -75,8 +75,9 @@ export function redirectUriMatches(registered: string, requested: string): boole
     a.hostname === b.hostname &&
     a.pathname === b.pathname &&
     a.search === b.search &&
-    // Only the port may differ: reject anything URL parsing normalised away (e.g. "/a/../cb").
-    requested === `${b.protocol}//${b.host}${b.pathname}${b.search}`
+    // Only the port may differ: reject anything URL parsing normalised away (e.g. "/a/../cb"), except an
+    // empty path, which is "/" (RFC 3986 §6.2.3): VS Code registers http://127.0.0.1:33418 without the slash.
+    (requested === `${b.protocol}//${b.host}${b.pathname}${b.search}` || (b.pathname === "/" && requested === `${b.protocol}//${b.host}${b.search}`))
   );
 }
 

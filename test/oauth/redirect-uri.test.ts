@@ -37,6 +37,10 @@ describe("redirect URI matching", () => {
   it("lets only the port vary on loopback, never the host, scheme, path or query", () => {
     expect(redirectUriMatches("http://127.0.0.1/callback", "http://127.0.0.1:51234/callback")).toBe(true);
     expect(redirectUriMatches("http://127.0.0.1:33418/", "http://127.0.0.1:40000/")).toBe(true);
+    // VS Code registers its loopback redirect without a path and falls back to another port when 33418 is busy.
+    expect(redirectUriMatches("http://127.0.0.1:33418", "http://127.0.0.1:40000")).toBe(true);
+    expect(redirectUriMatches("http://127.0.0.1:33418", "http://127.0.0.1:40000/")).toBe(true);
+    expect(redirectUriMatches("http://127.0.0.1:33418", "http://127.0.0.1:40000/cb")).toBe(false);
     expect(redirectUriMatches("http://localhost:1/cb", "http://localhost:2/cb")).toBe(true);
     expect(redirectUriMatches("http://127.0.0.1/cb", "http://localhost:5/cb")).toBe(false);
     expect(redirectUriMatches("http://127.0.0.1/cb", "https://127.0.0.1:5/cb")).toBe(false);
