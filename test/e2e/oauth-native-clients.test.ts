@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { RunningGateway } from "../../src/cli/serve.ts";
+import { VSCODE_DCR_REQUEST } from "../fixtures/clients/vscode.ts";
 import { CURSOR_DCR_REQUEST, CURSOR_LEGACY_DCR_REQUEST, CURSOR_LEGACY_REDIRECT, CURSOR_SCHEME_REDIRECT } from "../fixtures/clients/cursor.ts";
 import { authorizeUrl, Browser, DEMO_PATH, mcpPost, pkcePair, postForm, startGateway, writeOAuthProject } from "../oauth/helpers.ts";
 
@@ -19,7 +20,7 @@ async function register(body: object): Promise<Response> {
   return fetch(`${gw.url}/oauth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
 
-async function registerCursor(body: object): Promise<string> {
+async function registerClient(body: object): Promise<string> {
   const r = await register(body);
   const json = (await r.json()) as { client_id: string; redirect_uris: string[] };
   expect(r.status).toBe(201);
@@ -33,7 +34,7 @@ describe("Cursor (private-use scheme redirect) through the full flow", () => {
     ["older per-server registration", CURSOR_LEGACY_DCR_REQUEST, CURSOR_LEGACY_REDIRECT],
   ] as const) {
     it(`${shape}: registers, shows the scheme on consent, and delivers the code to ${redirectUri.split("/oauth")[0]}`, async () => {
-      const clientId = await registerCursor(body);
+      const clientId = await registerClient(body);
       const { verifier, challenge } = pkcePair();
       const browser = new Browser();
       const { page } = await browser.navigate(authorizeUrl(gw.url, { clientId, redirectUri, challenge, resource: resource(), state: "cursor-state" }));
@@ -59,7 +60,7 @@ describe("Cursor (private-use scheme redirect) through the full flow", () => {
   }
 
   it("sends a request error back to the cursor:// URI once it is verified (302 Location)", async () => {
-    const clientId = await registerCursor(CURSOR_DCR_REQUEST);
+    const clientId = await registerClient(CURSOR_DCR_REQUEST);
     const r = await fetch(authorizeUrl(gw.url, { clientId, redirectUri: CURSOR_SCHEME_REDIRECT, challenge: pkcePair().challenge, resource: resource(), scope: "admin", state: "s" }), { redirect: "manual" });
     expect(r.status).toBe(302);
     const back = new URL(r.headers.get("location")!);
@@ -68,7 +69,7 @@ describe("Cursor (private-use scheme redirect) through the full flow", () => {
   });
 
   it("matches the private-use URI exactly: another path, host, case or a trailing slash is an error page, not a redirect", async () => {
-    const clientId = await registerCursor(CURSOR_DCR_REQUEST);
+    const clientId = await registerClient(CURSOR_DCR_REQUEST);
     for (const redirectUri of [
       "cursor://anysphere.cursor-mcp/oauth/callback/",
       "cursor://anysphere.cursor-mcp/oauth/callback2",
@@ -80,6 +81,21 @@ describe("Cursor (private-use scheme redirect) through the full flow", () => {
       const r = await fetch(authorizeUrl(gw.url, { clientId, redirectUri, challenge: pkcePair().challenge, resource: resource() }), { redirect: "manual" });
       expect({ redirectUri, status: r.status, location: r.headers.get("location") }).toEqual({ redirectUri, status: 400, location: null });
     }
+  });
+});
+
+describe("VS Code (loopback redirect without a path, on a fallback port)", () => {
+  it("registers its real body and gets the code on the port it actually listens on", async () => {
+    const clientId = await registerClient(VSCODE_DCR_REQUEST);
+    const redirectUri = "http://127.0.0.1:40123";
+    const { verifier, challenge } = pkcePair();
+    const browser = new Browser();
+    const { page } = await browser.navigate(authorizeUrl(gw.url, { clientId, redirectUri, challenge, resource: resource() }));
+    expect(page.body).toContain("(a program on this computer)");
+    const back = new URL((await browser.submitConsent(page, "approve")).headers.get("location")!);
+    expect(back.origin).toBe(redirectUri);
+    const t = await postForm(`${gw.url}/oauth/token`, { grant_type: "authorization_code", code: back.searchParams.get("code")!, code_verifier: verifier, client_id: clientId, redirect_uri: redirectUri, resource: resource() });
+    expect(t.status).toBe(200);
   });
 });
 
