@@ -39,10 +39,6 @@ export class MemoryReplayCache implements AssertionReplayCache {
     return true;
   }
 
-  get size(): number {
-    return this.used.size;
-  }
-
   private sweep(now: number): void {
     for (const [key, expiresAt] of this.used) if (expiresAt <= now) this.used.delete(key);
   }
