@@ -1,9 +1,7 @@
-import { isIP } from "node:net";
 import { parseClientMetadata, type ClientMetadata } from "./client-metadata.ts";
-import { InvalidClient, OAuthError } from "./errors.ts";
-import { checkedAddresses, SsrfRefused, type Resolve } from "./ssrf.ts";
-import { BodyTooLargeError, readBodyWithin } from "../http/body.ts";
-import { isLoopbackHostname, unbracket } from "../http/host.ts";
+import { InvalidClient } from "./errors.ts";
+import { cacheLifetimeMs, describeFetchError, fetchJsonDocument, type GuardedFetchPolicy } from "./guarded-fetch.ts";
+import { isLoopbackHostname } from "../http/host.ts";
 
 // Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, MCP 2025-11-25
 // §Client ID Metadata Documents): a client_id that is an https URL names a JSON document holding the
@@ -12,9 +10,6 @@ import { isLoopbackHostname, unbracket } from "../http/host.ts";
 
 export const CIMD_MAX_BYTES = 5 * 1024;
 export const CIMD_TIMEOUT_MS = 5_000;
-const MIN_TTL_MS = 60_000;
-const DEFAULT_TTL_MS = 5 * 60_000;
-const MAX_TTL_MS = 24 * 60 * 60_000;
 const MAX_CACHED = 1_000;
 
 /** A client_id shaped like a URL is a CIMD client id; everything else is looked up as a DCR client. */
@@ -42,22 +37,8 @@ export function clientIdUrlProblem(clientId: string, allowLoopbackHttp: boolean)
   return undefined;
 }
 
-/** Seconds a document may be cached for, clamped to [1 min, 24 h]; 0 when the server forbids caching. */
-export function cacheLifetimeMs(cacheControl: string | null): number {
-  if (!cacheControl) return DEFAULT_TTL_MS;
-  const directives = cacheControl.toLowerCase().split(",").map((d) => d.trim());
-  if (directives.some((d) => d === "no-store" || d === "no-cache")) return 0;
-  const maxAge = directives.map((d) => /^max-age=(\d+)$/.exec(d)?.[1]).find((x) => x !== undefined);
-  if (maxAge === undefined) return DEFAULT_TTL_MS;
-  return Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, Number(maxAge) * 1000));
-}
-
-export interface CimdFetchPolicy {
-  readonly resolve: Resolve;
-  /** The outbound fetch (the composition root's); global fetch when not given. */
-  readonly fetch?: typeof fetch;
-  /** Dev mode: loopback/private targets and http on loopback are allowed (a test server on 127.0.0.1). */
-  readonly devMode: boolean;
+/** Dev mode also allows http on loopback for the client_id URL itself. */
+export interface CimdFetchPolicy extends GuardedFetchPolicy {
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
 }
@@ -67,16 +48,22 @@ export interface FetchedClientMetadata {
   readonly ttlMs: number;
 }
 
-/** Validation beyond RFC 7591 metadata that the CIMD draft (§4.1) and MCP add. */
-export function validateClientMetadataDocument(clientId: string, doc: unknown): ClientMetadata {
+/**
+ * Validation beyond RFC 7591 metadata that the CIMD draft (§4.1) and MCP add. `devMode` allows a loopback
+ * http jwks_uri, as it allows a loopback http client_id.
+ */
+export function validateClientMetadataDocument(clientId: string, doc: unknown, devMode = false): ClientMetadata {
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new Error("the document is not a JSON object");
   const d = doc as Record<string, unknown>;
   if (d.client_id !== clientId) throw new Error("its client_id does not equal the URL it was fetched from");
   if ("client_secret" in d || "client_secret_expires_at" in d) throw new Error("it contains a client secret, which a metadata document must not");
   if (typeof d.client_name !== "string" || d.client_name.trim() === "") throw new Error("it has no client_name");
-  const metadata = parseClientMetadata(doc, { defaultAuthMethod: "none" });
-  if (metadata.token_endpoint_auth_method !== "none") {
-    throw new Error(`token_endpoint_auth_method "${metadata.token_endpoint_auth_method}" uses a shared secret, which a metadata document cannot have`);
+  const metadata = parseClientMetadata(doc, { defaultAuthMethod: "none", devMode });
+  // CIMD draft §4.1: no shared secrets. A public client (none) or a key pair the document publishes
+  // (private_key_jwt with jwks or jwks_uri, as ChatGPT's connector does).
+  const method = metadata.token_endpoint_auth_method;
+  if (method !== "none" && method !== "private_key_jwt") {
+    throw new Error(`token_endpoint_auth_method "${method}" uses a shared secret, which a metadata document cannot have; use none or private_key_jwt`);
   }
   return metadata;
 }
@@ -86,68 +73,11 @@ export function validateClientMetadataDocument(clientId: string, doc: unknown): 
  * URL's host goes in Host and TLS SNI), follows no redirects, reads at most 5 KB within 5 s.
  */
 export async function fetchClientMetadataDocument(clientId: string, policy: CimdFetchPolicy): Promise<FetchedClientMetadata> {
-  const url = new URL(clientId);
-  const addresses = await checkedAddresses(url.hostname, { resolve: policy.resolve, allowPrivate: policy.devMode });
-  const signal = AbortSignal.timeout(policy.timeoutMs ?? CIMD_TIMEOUT_MS);
-  const response = await fetchPinned(policy.fetch ?? fetch, url, addresses, signal);
-  if (response.status >= 300 && response.status < 400) {
-    await response.body?.cancel();
-    throw new Error(`it answered with a redirect (HTTP ${response.status}); redirects are not followed`);
-  }
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new Error(`it answered HTTP ${response.status}`);
-  }
-  const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
-    await response.body?.cancel();
-    throw new Error(`its content type is "${type || "(none)"}", not application/json`);
-  }
-  const maxBytes = policy.maxBytes ?? CIMD_MAX_BYTES;
-  const text = await readBodyWithin(response, maxBytes).then((bytes) => new TextDecoder().decode(bytes)).catch((err: unknown) => {
-    throw err instanceof BodyTooLargeError ? new Error(`the document is larger than ${maxBytes} bytes`) : err;
+  const { doc, cacheControl } = await fetchJsonDocument(new URL(clientId), policy, {
+    maxBytes: policy.maxBytes ?? CIMD_MAX_BYTES,
+    timeoutMs: policy.timeoutMs ?? CIMD_TIMEOUT_MS,
   });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new Error("it is not valid JSON");
-  }
-  return { metadata: validateClientMetadataDocument(clientId, doc), ttlMs: cacheLifetimeMs(response.headers.get("cache-control")) };
-}
-
-/**
- * GET `url` from one of `addresses` (tried in order while connections fail), never resolving the name
- * again: the URL's host goes in the Host header and the TLS server name, so certificates still verify.
- */
-async function fetchPinned(fetch: typeof globalThis.fetch, url: URL, addresses: readonly string[], signal: AbortSignal): Promise<Response> {
-  const literal = isIP(unbracket(url.hostname)) !== 0;
-  let lastError: unknown;
-  for (const address of literal ? [url.hostname] : addresses) {
-    const target = new URL(url);
-    if (!literal) target.hostname = address.includes(":") ? `[${address}]` : address;
-    const init: RequestInit & { tls?: { serverName: string } } = {
-      redirect: "manual",
-      signal,
-      headers: { host: url.host, accept: "application/json" },
-      ...(url.protocol === "https:" && !literal ? { tls: { serverName: url.hostname } } : {}),
-    };
-    try {
-      return await fetch(target, init);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      lastError = err;
-    }
-  }
-  throw lastError instanceof Error ? new Error(`cannot connect: ${lastError.message}`) : new Error("cannot connect");
-}
-
-/** Why a fetch failed, in words safe for an error page (no internal addresses in start mode). */
-function describe(err: unknown): string {
-  if (err instanceof SsrfRefused) return "its host is not a public internet address";
-  if (err instanceof OAuthError) return err.description;
-  if (err instanceof Error && err.name === "TimeoutError") return "it did not answer in time";
-  return err instanceof Error ? err.message : String(err);
+  return { metadata: validateClientMetadataDocument(clientId, doc, policy.devMode), ttlMs: cacheLifetimeMs(cacheControl) };
 }
 
 /** Resolves CIMD client ids to validated metadata, with a bounded cache shared across reloads. */
@@ -176,7 +106,7 @@ export class CimdClientResolver {
     try {
       fetched = await pending;
     } catch (err) {
-      throw new InvalidClient(`The client metadata document at ${new URL(clientId).host} cannot be used: ${describe(err)}.`);
+      throw new InvalidClient(`The client metadata document at ${new URL(clientId).host} cannot be used: ${describeFetchError(err)}.`);
     }
     if (fetched.ttlMs > 0) {
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);

@@ -1,5 +1,8 @@
+import type { JSONWebKeySet } from "jose";
 import * as v from "valibot";
+import { ASSERTION_ALGORITHMS } from "./client-assertion.ts";
 import { InvalidClientMetadata, InvalidRedirectUri } from "./errors.ts";
+import { jwksUriProblem, publicJwksProblem } from "./jwks.ts";
 import { redirectUriProblem } from "./redirect-uri.ts";
 
 // Client metadata (RFC 7591 §2) as both DCR bodies and CIMD documents carry it. Unknown members are
@@ -8,8 +11,10 @@ import { redirectUriProblem } from "./redirect-uri.ts";
 /** The only scope the gateway grants (spec §2.2). */
 export const MCP_SCOPE = "mcp:tools";
 
-export const CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"] as const;
+export const CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+/** The methods that authenticate with a secret the gateway mints at registration. */
+export const SECRET_AUTH_METHODS: readonly ClientAuthMethod[] = ["client_secret_basic", "client_secret_post"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token"] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
@@ -25,6 +30,9 @@ const ClientMetadataSchema = v.looseObject({
   scope: v.optional(v.string()),
   software_id: v.optional(Text(200)),
   software_version: v.optional(Text(100)),
+  jwks: v.optional(v.unknown()),
+  jwks_uri: v.optional(v.pipe(v.string(), v.maxLength(2000))),
+  token_endpoint_auth_signing_alg: v.optional(v.string()),
 });
 
 /** The metadata we keep for a client, DCR-registered or fetched from its CIMD URL. */
@@ -38,6 +46,10 @@ export interface ClientMetadata {
   readonly scope?: string;
   readonly software_id?: string;
   readonly software_version?: string;
+  /** private_key_jwt only: the client's public keys, inline or by URL (RFC 7591 §2: never both). */
+  readonly jwks?: JSONWebKeySet;
+  readonly jwks_uri?: string;
+  readonly token_endpoint_auth_signing_alg?: string;
 }
 
 export interface ParseOptions {
@@ -46,6 +58,29 @@ export interface ParseOptions {
    * a CIMD document has no secret to share, so there it means none.
    */
   readonly defaultAuthMethod: ClientAuthMethod;
+  /** Dev mode: a jwks_uri may be http on a loopback host (a test server on 127.0.0.1). */
+  readonly devMode?: boolean;
+}
+
+/** RFC 7523 §2.2 / RFC 7591 §2: the key material a private_key_jwt client registers; undefined for others. */
+function assertionKeys(m: { jwks?: unknown; jwks_uri?: string; token_endpoint_auth_signing_alg?: string }, devMode: boolean): Pick<ClientMetadata, "jwks" | "jwks_uri" | "token_endpoint_auth_signing_alg"> {
+  if (m.jwks !== undefined && m.jwks_uri !== undefined) throw new InvalidClientMetadata("Give jwks or jwks_uri, not both (RFC 7591 §2).");
+  if (m.jwks === undefined && m.jwks_uri === undefined) throw new InvalidClientMetadata("token_endpoint_auth_method private_key_jwt needs the client's public keys: jwks or jwks_uri.");
+  const alg = m.token_endpoint_auth_signing_alg;
+  if (alg !== undefined && !(ASSERTION_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new InvalidClientMetadata(`token_endpoint_auth_signing_alg "${alg}" is not accepted; use one of ${ASSERTION_ALGORITHMS.join(", ")}.`);
+  }
+  if (m.jwks !== undefined) {
+    const problem = publicJwksProblem(m.jwks);
+    if (problem) throw new InvalidClientMetadata(`jwks ${problem}.`);
+  } else {
+    const problem = jwksUriProblem(m.jwks_uri!, devMode);
+    if (problem) throw new InvalidClientMetadata(`jwks_uri ${problem}.`);
+  }
+  return {
+    ...(m.jwks !== undefined ? { jwks: m.jwks as JSONWebKeySet } : { jwks_uri: m.jwks_uri! }),
+    ...(alg !== undefined ? { token_endpoint_auth_signing_alg: alg } : {}),
+  };
 }
 
 /** Validate client metadata; throws InvalidRedirectUri / InvalidClientMetadata naming the first problem. */
@@ -83,6 +118,8 @@ export function parseClientMetadata(raw: unknown, options: ParseOptions): Client
     if (scopes.some((s) => s !== MCP_SCOPE)) throw new InvalidClientMetadata(`scope: the gateway grants only "${MCP_SCOPE}".`);
   }
 
+  const keys = authMethod === "private_key_jwt" ? assertionKeys(m, options.devMode ?? false) : {};
+
   return {
     redirect_uris: m.redirect_uris,
     ...(m.client_name !== undefined ? { client_name: m.client_name } : {}),
@@ -93,5 +130,6 @@ export function parseClientMetadata(raw: unknown, options: ParseOptions): Client
     ...(m.scope !== undefined ? { scope: MCP_SCOPE } : {}),
     ...(m.software_id !== undefined ? { software_id: m.software_id } : {}),
     ...(m.software_version !== undefined ? { software_version: m.software_version } : {}),
+    ...keys,
   };
 }

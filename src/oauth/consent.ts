@@ -1,5 +1,4 @@
 import { NO_STORE } from "../http/headers.ts";
-import { isLoopbackHostname } from "../http/host.ts";
 import type { AuthorizationRequestRow, BrowserSessionRow } from "../store/repositories.ts";
 import { isUrlClientId } from "./cimd.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
@@ -7,7 +6,7 @@ import { hashCredential, mintCredential, sameSecret } from "./credentials.ts";
 import { AccessDenied, asOAuthError, authorizationErrorRedirect, InvalidRequest, OAuthError } from "./errors.ts";
 import { readForm } from "./http.ts";
 import { consentPage, errorPage, htmlResponse } from "./pages.ts";
-import { safeHost } from "./redirect-uri.ts";
+import { redirectKind, safeHost } from "./redirect-uri.ts";
 import { currentSession } from "./session.ts";
 
 // {base}/oauth/setup (spec §1.6, §3.7): the consent page. GET renders it for the signed-in person and binds
@@ -78,14 +77,14 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
   }
   const route = server.routes.find((r) => r.operationId === pending.operationId);
   const cimd = isUrlClientId(pending.clientId);
-  const redirectIsLoopback = isLoopbackHostname(new URL(pending.redirectUri).hostname);
+  const redirect = redirectKind(pending.redirectUri);
   const consent = await server.store.flows.findConsent(session.subject, pending.clientId, pending.resource);
   return htmlResponse(
     consentPage({
       clientName: pending.clientName,
       clientOrigin: cimd ? `identified by ${new URL(pending.clientId).host}` : "registered with this gateway",
       redirectHost: safeHost(pending.redirectUri),
-      redirectIsLoopback,
+      redirectKind: redirect,
       routeName: route?.summary ?? pending.operationId,
       operationId: pending.operationId,
       routeUrl: pending.resource,
@@ -94,7 +93,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
       formAction: `${server.basePath}/oauth/setup`,
       requestId,
       csrfToken: csrf,
-      loopbackCimd: cimd && redirectIsLoopback,
+      localCimd: cimd && redirect !== "web",
       ...(consent ? { approvedBefore: new Date(consent.approvedAt) } : {}),
     }),
   );

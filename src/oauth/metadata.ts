@@ -1,5 +1,6 @@
 import type { RouteConfig } from "../config/types.ts";
 import type { BrowserLoginKind } from "../schemas/authorization-server.ts";
+import { ASSERTION_ALGORITHMS } from "./client-assertion.ts";
 import { CLIENT_AUTH_METHODS, MCP_SCOPE } from "./client-metadata.ts";
 import { routeResource } from "./resource.ts";
 
@@ -62,7 +63,10 @@ export function authorizationServerMetadata(input: AuthorizationServerMetadataIn
     grant_types_supported: ["authorization_code", "refresh_token"],
     code_challenge_methods_supported: ["S256"],
     token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    // RFC 8414 §2: required when private_key_jwt is listed.
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     // RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
     ...(input.cimdEnabled ? { client_id_metadata_document_supported: true } : {}),

@@ -1,3 +1,5 @@
+import type { RedirectKind } from "./redirect-uri.ts";
+
 // Server-rendered pages of the browser part of the flow: consent, errors, dev-login. Plain HTML forms that
 // work without JavaScript, inline CSS, no external assets; every interpolated value is escaped.
 
@@ -13,6 +15,7 @@ body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:c
 main{width:100%;max-width:460px;background:var(--card);border:1px solid var(--line);border-radius:14px;padding:28px 28px 24px;box-shadow:0 8px 30px rgba(0,0,0,.06)}
 .brand{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);margin:0 0 14px}
 h1{font-size:21px;line-height:1.3;margin:0 0 6px}
+h1:focus{outline:none}
 p{margin:0 0 14px}
 .muted{color:var(--muted)}
 dl{margin:18px 0;border-top:1px solid var(--line)}
@@ -58,8 +61,9 @@ export interface ConsentView {
   readonly clientName: string;
   /** Where the client's id comes from: a CIMD URL host, or "registered with this gateway". */
   readonly clientOrigin: string;
+  /** Host, or scheme and host for a native app (`cursor://anysphere.cursor-mcp`): never the full URI. */
   readonly redirectHost: string;
-  readonly redirectIsLoopback: boolean;
+  readonly redirectKind: RedirectKind;
   readonly routeName: string;
   readonly operationId: string;
   readonly routeUrl: string;
@@ -69,22 +73,31 @@ export interface ConsentView {
   readonly requestId: string;
   readonly csrfToken: string;
   readonly approvedBefore?: Date;
-  /** A CIMD client redirecting to loopback: any local program can claim its URL (MCP authorization, CIMD security considerations). */
-  readonly loopbackCimd: boolean;
+  /**
+   * A CIMD client redirecting to this computer (loopback or an app scheme): any local program can claim its
+   * URL (MCP authorization, CIMD security considerations; RFC 8252 §8.6).
+   */
+  readonly localCimd: boolean;
 }
 
 export function consentPage(v: ConsentView): string {
   const e = escapeHtml;
   const warnings: string[] = [];
-  if (v.loopbackCimd) {
+  if (v.localCimd) {
     warnings.push(
       `<p class="warn">This application only redirects to programs on your own computer. Any program can claim to be <strong>${e(v.clientName)}</strong> this way; continue only if you started this sign-in yourself.</p>`,
     );
   }
-  const redirect = v.redirectIsLoopback ? `${e(v.redirectHost)} <span class="muted">(a program on this computer)</span>` : `<code>${e(v.redirectHost)}</code>`;
+  const redirect = {
+    web: `<code>${e(v.redirectHost)}</code>`,
+    loopback: `<code>${e(v.redirectHost)}</code> <span class="muted">(a program on this computer)</span>`,
+    // RFC 8252 §7.1: the scheme names the app; show it whole, so `cursor:` cannot pass for a web address.
+    app: `<code>${e(v.redirectHost)}</code> <span class="muted">(the application on this computer that handles <code>${e(v.redirectHost.split(":")[0]!)}:</code> links)</span>`,
+  }[v.redirectKind];
   return layout(
     `Authorize ${v.clientName}`,
-    `<h1>Authorize ${e(v.clientName)}?</h1>
+    // Focus starts on the heading, not on Authorize: a stray Enter must not approve (no autofocus on buttons).
+    `<h1 tabindex="-1" autofocus>Authorize ${e(v.clientName)}?</h1>
 <p class="muted">Signed in as <strong>${e(v.subject)}</strong></p>
 ${warnings.join("\n")}
 <p><strong>${e(v.clientName)}</strong> asks to use the MCP server <strong>${e(v.routeName)}</strong> on your behalf.</p>
@@ -100,7 +113,7 @@ ${v.approvedBefore ? `<p class="fine">You authorized this application for this s
 <input type="hidden" name="csrf_token" value="${e(v.csrfToken)}">
 <div class="actions">
 <button type="submit" name="decision" value="cancel">Cancel</button>
-<button type="submit" name="decision" value="approve" class="primary" autofocus>Authorize</button>
+<button type="submit" name="decision" value="approve" class="primary">Authorize</button>
 </div>
 </form>
 <p class="fine">The application gets access to this one MCP server only, with a token that expires unless the application renews it.</p>`,

@@ -1,4 +1,4 @@
-import { parseClientMetadata } from "./client-metadata.ts";
+import { parseClientMetadata, SECRET_AUTH_METHODS } from "./client-metadata.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential, mintCredential, randomId } from "./credentials.ts";
 import { InvalidClientMetadata } from "./errors.ts";
@@ -7,7 +7,7 @@ import { mediaType, readBoundedText } from "./http.ts";
 import { safeHost } from "./redirect-uri.ts";
 
 // POST {base}/oauth/register: RFC 7591 dynamic client registration (spec §1.6). Metadata is validated
-// strictly (src/oauth/client-metadata.ts); a confidential client gets its secret once, and only its hash
+// strictly (src/oauth/client-metadata.ts); a client_secret_* client gets its secret once, and only its hash
 // is stored. Registrations expire after 90 days (spec §2.4).
 
 export const CLIENT_LIFETIME_MS = 90 * 24 * 60 * 60_000;
@@ -21,10 +21,11 @@ export async function register(server: OAuthServer, req: OAuthRequest): Promise<
     if (err instanceof InvalidClientMetadata) throw err;
     throw new InvalidClientMetadata(err instanceof SyntaxError ? "The registration request is not valid JSON." : (err as Error).message);
   }
-  const metadata = parseClientMetadata(raw, { defaultAuthMethod: "client_secret_basic" });
+  const metadata = parseClientMetadata(raw, { defaultAuthMethod: "client_secret_basic", devMode: server.mode === "dev" });
   const now = server.now();
   const clientId = randomId("dcr");
-  const secret = metadata.token_endpoint_auth_method === "none" ? undefined : mintCredential("cs");
+  // A private_key_jwt client proves itself with its key pair: it gets no secret, like a public client.
+  const secret = SECRET_AUTH_METHODS.includes(metadata.token_endpoint_auth_method) ? mintCredential("cs") : undefined;
   const expiresAt = now + CLIENT_LIFETIME_MS;
   await server.store.clients.insert({
     clientId,

@@ -2,11 +2,14 @@ import type { Logger } from "../log/logger.ts";
 import type { Store } from "../store/repositories.ts";
 import { AccessTokenValidator } from "./access-tokens.ts";
 import { CimdClientResolver } from "./cimd.ts";
+import { JwksResolver } from "./jwks.ts";
+import { MemoryReplayCache, type AssertionReplayCache } from "./replay-cache.ts";
 import type { Resolve } from "./ssrf.ts";
 
-// The long-lived part of the authorization server: the token cache, the CIMD cache and the sweeper over
-// the store. One per process, built by the composition root (src/services/) and shared by every config
-// reload; what a config decides (TTLs, routes, login) is passed in per call. No timer runs until start().
+// The long-lived part of the authorization server: the token cache, the CIMD and JWKS caches, the used
+// client-assertion ids and the sweeper over the store. One per process, built by the composition root
+// (src/services/) and shared by every config reload; what a config decides (TTLs, routes, login) is
+// passed in per call. No timer runs until start().
 
 /** Replayed codes are recognised for this long after they expire (they then revoke their grant). */
 const CODE_REPLAY_WINDOW_MS = 60 * 60_000;
@@ -15,6 +18,10 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
 export interface OAuthRuntime {
   readonly accessTokens: AccessTokenValidator;
   readonly cimd: CimdClientResolver;
+  /** private_key_jwt clients' JWK Sets by jwks_uri. */
+  readonly jwks: JwksResolver;
+  /** jti values of client assertions already used (in memory: one process; see docs/oauth.md). */
+  readonly assertionReplay: AssertionReplayCache;
   /** Revoke a grant (every token issued under it) and drop it from the token cache. */
   revokeGrant(grantId: string): Promise<boolean>;
   /** Delete expired clients, requests, sessions, codes, tokens and grants. */
@@ -37,7 +44,10 @@ export interface OAuthRuntimeOptions {
 export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
   const { store, log, now, mode } = options;
   const accessTokens = new AccessTokenValidator(store.tokens, now);
-  const cimd = new CimdClientResolver({ resolve: options.resolve, fetch: options.fetch, devMode: mode === "dev" }, now);
+  const fetchPolicy = { resolve: options.resolve, fetch: options.fetch, devMode: mode === "dev" };
+  const cimd = new CimdClientResolver(fetchPolicy, now);
+  const jwks = new JwksResolver(fetchPolicy, now);
+  const assertionReplay = new MemoryReplayCache(now);
 
   const sweep = async () => {
     const t = now();
@@ -53,6 +63,8 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
   return {
     accessTokens,
     cimd,
+    jwks,
+    assertionReplay,
     revokeGrant: async (grantId) => {
       const changed = await store.tokens.revokeGrant(grantId, now());
       accessTokens.evictGrant(grantId);

@@ -173,8 +173,7 @@ async function refreshNotRotated(d: RefreshDraft): Promise<void> {
 }
 
 function clientMayRefresh(d: RefreshDraft): void {
-  const grants = d.client.registration?.metadata.grant_types;
-  if (grants && !grants.includes("refresh_token")) throw new UnauthorizedClient("The client did not register the refresh_token grant.");
+  if (!d.client.registration.metadata.grant_types.includes("refresh_token")) throw new UnauthorizedClient("The client did not register the refresh_token grant.");
 }
 
 function refreshResourceMatches(d: RefreshDraft): void {
@@ -261,7 +260,7 @@ export async function token(server: OAuthServer, req: OAuthRequest): Promise<Res
   const form = await readForm(req.request);
   const presented = presentedCredentials(req.request, form);
   if (!presented) throw new InvalidClient("The request does not identify a client: send client_id, or authenticate with HTTP Basic.");
-  const client = await authenticateClient(server, presented);
+  const client = await authenticateClient(server, req, "token", presented);
   const draft = { server, req, form, client, now: server.now() };
   const grantType = form.get("grant_type");
   let body: TokenResponseBody;

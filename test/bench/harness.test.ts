@@ -181,7 +181,7 @@ describe("harness pieces", () => {
       clientName: "A & B",
       clientOrigin: "registered with this gateway",
       redirectHost: "127.0.0.1",
-      redirectIsLoopback: true,
+      redirectKind: "loopback",
       routeName: "Bench",
       operationId: "bench",
       routeUrl: "http://127.0.0.1/mcp/bench",
@@ -190,7 +190,7 @@ describe("harness pieces", () => {
       formAction: "/oauth/setup",
       requestId: "areq_1",
       csrfToken: 'csrf_"x"',
-      loopbackCimd: false,
+      localCimd: false,
     });
     expect(parseConsentForm(html)).toEqual({ action: "/oauth/setup", fields: { request: "areq_1", csrf_token: 'csrf_"x"' } });
   });

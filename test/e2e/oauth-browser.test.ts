@@ -74,6 +74,23 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     await page.close();
   }, BROWSER_TIMEOUT_MS);
 
+  it("does not approve on Enter: focus starts on the heading, and Enter there submits nothing", async () => {
+    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
+    const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
+    const page = await browser.newPage();
+    await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "enter" }));
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+    expect(await page.locator("[autofocus]").evaluateAll((els) => els.map((el) => el.tagName))).toEqual(["H1"]);
+    const before = received.length;
+    await page.keyboard.press("Enter");
+    await page.waitForLoadState();
+    expect(new URL(page.url()).pathname).toBe("/oauth/setup");
+    // Still unanswered: Cancel decides it now (an approval on Enter would have used the request up).
+    await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Cancel" }).click()]);
+    expect(received.slice(before).map((u) => u.searchParams.get("error") ?? u.searchParams.get("code"))).toEqual(["access_denied"]);
+    await page.close();
+  }, BROWSER_TIMEOUT_MS);
+
   it("Cancel sends the browser back with access_denied", async () => {
     const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
     const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => gw.stop());
 
 async function inspector(args: string[]): Promise<{ code: number; out: string; stdout: string }> {
-  const proc = Bun.spawn(["node", INSPECTOR, "--cli", `${gw.url}${DEMO_PATH}`, "--transport", "http", "--format", "json", ...args], {
+  const proc = Bun.spawn([process.execPath, INSPECTOR, "--cli", `${gw.url}${DEMO_PATH}`, "--transport", "http", "--format", "json", ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: home, MCP_INSPECTOR_SECRET_STORE: "memory", MCP_AUTO_OPEN_ENABLED: "true", BROWSER: browserScript },
     stdout: "pipe",
     stderr: "pipe",

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import {
-  cacheLifetimeMs,
   CimdClientResolver,
   clientIdUrlProblem,
   fetchClientMetadataDocument,
   validateClientMetadataDocument,
 } from "../../src/oauth/cimd.ts";
 import { InvalidClient } from "../../src/oauth/errors.ts";
+import { cacheLifetimeMs } from "../../src/oauth/guarded-fetch.ts";
 import type { Resolve } from "../../src/oauth/ssrf.ts";
+import { CHATGPT_CLIENT_METADATA } from "../fixtures/clients/chatgpt.ts";
 
 // Client ID Metadata Documents: the URL rules, document validation, Cache-Control bounds, and the
 // guarded fetch against a real local server (dev mode allows loopback) or an injected resolver.
@@ -57,6 +58,21 @@ describe("document validation", () => {
     expect(() => validateClientMetadataDocument(id, { ...good, client_secret: "s" })).toThrow("secret");
     expect(() => validateClientMetadataDocument(id, { ...good, token_endpoint_auth_method: "client_secret_basic" })).toThrow("shared secret");
     expect(() => validateClientMetadataDocument(id, { ...good, redirect_uris: ["http://evil.example/cb"] })).toThrow("non-loopback");
+  });
+});
+
+describe("documents of clients with a key pair (private_key_jwt)", () => {
+  it("accepts ChatGPT's document as published: private_key_jwt with a jwks_uri, RS256", () => {
+    const metadata = validateClientMetadataDocument(CHATGPT_CLIENT_METADATA.client_id, CHATGPT_CLIENT_METADATA);
+    expect(metadata).toMatchObject({ token_endpoint_auth_method: "private_key_jwt", jwks_uri: "https://chatgpt.com/oauth/jwks.json", token_endpoint_auth_signing_alg: "RS256", client_name: "ChatGPT" });
+  });
+
+  it("refuses private_key_jwt without keys, and a loopback http jwks_uri outside dev mode", () => {
+    const { jwks_uri: _, ...noKeys } = CHATGPT_CLIENT_METADATA;
+    expect(() => validateClientMetadataDocument(noKeys.client_id, noKeys)).toThrow("jwks or jwks_uri");
+    const local = { ...CHATGPT_CLIENT_METADATA, jwks_uri: "http://127.0.0.1:8080/jwks.json" };
+    expect(() => validateClientMetadataDocument(local.client_id, local)).toThrow("https");
+    expect(validateClientMetadataDocument(local.client_id, local, true).jwks_uri).toBe(local.jwks_uri);
   });
 });
 
