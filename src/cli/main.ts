@@ -3,7 +3,10 @@ import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem } from "../config/problems.ts";
 import { StoreError } from "../store/database.ts";
 import { parse, SERVE_HELP_OPTIONS, SERVE_OPTIONS, serveSettings, UsageError } from "./args.ts";
+import { buildInfo, formatVersion } from "./build-info.ts";
+import { initCommand } from "./init.ts";
 import { serve, StartupError, type RunningGateway } from "./serve.ts";
+import { systemdNotifier } from "./systemd-notify.ts";
 
 const MAIN_HELP = `mcpgw ${pkg.version}: a self-hosted MCP gateway for Zuplo-style projects
 
@@ -13,9 +16,10 @@ Commands:
   dev        serve the project with local defaults; reloads when the project files change
   start      serve the project in production: reload on SIGHUP, drain on SIGTERM
   validate   check the project and print every problem (exit 1 when there are any)
+  init       create a new project in a directory (zuplo.jsonc, config/, .env.example, README)
 
 Options:
-  -v, --version  print the version
+  -v, --version  print the version, commit and build date
   -h, --help     show this help; \`mcpgw <command> --help\` for a command's options
 
 Docs: README.md and docs/ in the mcpgw repository.`;
@@ -76,16 +80,27 @@ async function serveCommand(mode: "dev" | "start", argv: string[], io: Out): Pro
   const settings = serveSettings(values, process.env);
   // Handlers go in before the server listens, so a signal sent the moment it is up is never lost.
   let gateway: RunningGateway | undefined;
-  const shutdown = () => (gateway ? void gateway.stop().then(() => process.exit(0)) : process.exit(0));
+  // systemd Type=notify (src/cli/systemd-notify.ts): a no-op unless $NOTIFY_SOCKET is set.
+  const service = systemdNotifier(process.env, (err) => io.err(`mcpgw: ${err.message}`));
+  const shutdown = () => {
+    service.stopping("Draining in-flight requests.");
+    return gateway ? void gateway.stop().then(() => process.exit(0)) : process.exit(0);
+  };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
-  process.on("SIGHUP", () => void gateway?.reload());
+  process.on("SIGHUP", () => {
+    if (!gateway) return;
+    service.reloading("Reloading the project.");
+    const reloaded = gateway.reload();
+    service.ready(reloaded ? `Serving on ${gateway.url}; configuration reloaded.` : `Serving on ${gateway.url}; reload rejected, previous configuration kept (see the log).`);
+  });
   try {
     gateway = await serve(settings, mode);
   } catch (err) {
     if (err instanceof StartupError || err instanceof StoreError) return 1;
     throw err;
   }
+  service.ready(`Serving on ${gateway.url}.`);
   return new Promise<number>(() => {});
 }
 
@@ -98,10 +113,12 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
         return await serveCommand(command, rest, io);
       case "validate":
         return await validate(rest, io);
+      case "init":
+        return await initCommand(rest, io);
       case "-v":
       case "--version":
       case "version":
-        io.out(pkg.version);
+        io.out(formatVersion(buildInfo()));
         return 0;
       case undefined:
       case "-h":
