@@ -31,10 +31,12 @@ export function hostTarget(): ReleaseTarget {
   return target as ReleaseTarget;
 }
 
+// --splitting keeps src/cli/binary.ts's own chunk tiny: the first image re-executes itself (upstream-concurrency.ts)
+// after parsing a few lines instead of the whole gateway, ~10 ms of CPU instead of ~70 ms (measured, 2 cores).
 export async function compile(options: { target: ReleaseTarget; outfile: string; stamp: BuildStamp }): Promise<void> {
   const { target, outfile, stamp } = options;
   const define = (name: string, value: string) => ["--define", `${name}=${JSON.stringify(value)}`];
-  await $`bun build ${ENTRY} --compile --minify --sourcemap --target=bun-${target} --no-compile-autoload-dotenv --no-compile-autoload-bunfig ${[
+  await $`${process.execPath} build ${ENTRY} --compile --splitting --minify --sourcemap --target=bun-${target} --no-compile-autoload-dotenv --no-compile-autoload-bunfig ${[
     ...define("MCPGW_BUILD_COMMIT", stamp.commit),
     ...define("MCPGW_BUILD_DATE", stamp.date),
     ...define("MCPGW_BUILD_TARGET", target),
