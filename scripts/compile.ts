@@ -2,6 +2,8 @@
 // (every target). .env and bunfig autoloading are off: the binary reads .env itself, from the project
 // directory, not from whatever directory it happens to start in.
 import { $ } from "bun";
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
 export const ENTRY = "src/cli/binary.ts";
@@ -36,9 +38,18 @@ export function hostTarget(): ReleaseTarget {
 export async function compile(options: { target: ReleaseTarget; outfile: string; stamp: BuildStamp }): Promise<void> {
   const { target, outfile, stamp } = options;
   const define = (name: string, value: string) => ["--define", `${name}=${JSON.stringify(value)}`];
-  await $`${process.execPath} build ${ENTRY} --compile --splitting --minify --sourcemap --target=bun-${target} --no-compile-autoload-dotenv --no-compile-autoload-bunfig ${[
-    ...define("MCPGW_BUILD_COMMIT", stamp.commit),
-    ...define("MCPGW_BUILD_DATE", stamp.date),
-    ...define("MCPGW_BUILD_TARGET", target),
-  ]} --outfile ${outfile}`;
+  // bun also writes a .map per chunk beside the binary; the binary embeds them (its stack traces name the
+  // .ts sources without them), so it is built in a scratch directory and only the binary is kept.
+  mkdirSync(dirname(resolve(outfile)), { recursive: true });
+  const scratch = mkdtempSync(join(dirname(resolve(outfile)), ".compile-"));
+  try {
+    await $`${process.execPath} build ${ENTRY} --compile --splitting --minify --sourcemap --target=bun-${target} --no-compile-autoload-dotenv --no-compile-autoload-bunfig ${[
+      ...define("MCPGW_BUILD_COMMIT", stamp.commit),
+      ...define("MCPGW_BUILD_DATE", stamp.date),
+      ...define("MCPGW_BUILD_TARGET", target),
+    ]} --outfile ${join(scratch, "mcpgw")}`;
+    renameSync(join(scratch, "mcpgw"), outfile);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
