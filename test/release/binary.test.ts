@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { buildStamp, compile, hostTarget, type BuildStamp } from "../../scripts/compile.ts";
 import { REPO, runCli, spawnCli, type CliRun } from "../helpers/cli.ts";
 import { startNotifyReceiver } from "../helpers/notify-receiver.ts";
+import { connectAndCall, HeadlessProvider } from "../helpers/sdk-oauth-client.ts";
 import { mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 
 let buildDir: string;
@@ -80,6 +81,16 @@ describe("the compiled binary", () => {
     expect(challenge.headers.get("www-authenticate")).toContain("/.well-known/oauth-protected-resource/mcp/my-server-v1");
     const metadata = await fetch(`${url}/.well-known/oauth-protected-resource/mcp/my-server-v1`);
     expect(((await metadata.json()) as { resource: string }).resource).toBe(`${url}/mcp/my-server-v1`);
+  });
+
+  it("follows docs/quickstart.md's binary steps: init, dev, and an MCP SDK client signs in through dev-login and consent and calls a tool", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "mcpgw-quickstart-")), "my-gateway");
+    expect((await runCli(["init", dir], { command: [binary] })).code).toBe(0);
+    const run = startBinary(["dev", "--port", "0"], { cwd: dir });
+    const url = await run.url();
+    const provider = new HeadlessProvider();
+    expect(await connectAndCall(new URL(`${url}/mcp/my-server-v1`), provider)).toBe("through the gateway");
+    expect(provider.saved?.access_token).toStartWith("at_");
   });
 });
 
