@@ -13,7 +13,7 @@ export const RAISED_UPSTREAM_CONCURRENCY = "65535";
 /** Only the serving commands open upstream connections; --version, validate and init start without the exec. */
 const SERVING_COMMANDS = new Set(["dev", "start"]);
 
-export interface Process {
+export interface LaunchedProcess {
   argv: readonly string[];
   argv0: string;
   execPath: string;
@@ -22,7 +22,7 @@ export interface Process {
 }
 
 /** The execve the compiled binary should make, or undefined when none is needed. Pure: see reexecForUpstreamConcurrency. */
-export function upstreamConcurrencyExec(proc: Process): { file: string; args: string[]; env: Record<string, string> } | undefined {
+export function upstreamConcurrencyExec(proc: LaunchedProcess): { file: string; args: string[]; env: Record<string, string> } | undefined {
   // A value the operator set, even a low one, is theirs to keep (serve.ts warns when it is low).
   if (proc.env[UPSTREAM_CONCURRENCY_ENV] !== undefined) return undefined;
   // process.argv of a compiled binary is ["bun", "/$bunfs/root/<name>", ...arguments]; from source it names a real file.
@@ -36,7 +36,7 @@ export function upstreamConcurrencyExec(proc: Process): { file: string; args: st
 }
 
 /** Replace the process with itself and the variable set; returns only when no exec is needed or execve failed. */
-export function reexecForUpstreamConcurrency(proc: Process = process): void {
+export function reexecForUpstreamConcurrency(proc: LaunchedProcess = process): void {
   const exec = upstreamConcurrencyExec(proc);
   if (!exec || !proc.execve) return;
   try {
