@@ -21,6 +21,8 @@ done
 t1=$(date +%s%N)
 curl -fsS "http://127.0.0.1:$port/__mcpgw/health/ready"; echo
 grep -q '"event":"route_registered"' "$log"
+# The binary raises Bun's fetch limit itself (src/cli/upstream-concurrency.ts): no warning without the variable.
+if grep -q '"event":"upstream_concurrency_limited"' "$log"; then echo "the binary started with Bun's 256-request fetch cap"; exit 1; fi
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/mcp/demo-v1" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
 echo "POST /mcp/demo-v1 → $status"
 [ "$status" = 401 ] || { echo "expected the OAuth challenge (401), got $status"; cat "$log"; exit 1; }

@@ -1,6 +1,8 @@
 import pkg from "../../package.json" with { type: "json" };
 import { closestName } from "../config/suggest.ts";
 import { UsageError } from "./args.ts";
+import { buildInfo, formatVersion } from "./build-info.ts";
+import { initCommand } from "./init.ts";
 import type { Out } from "./io.ts";
 import { validate } from "./validate.ts";
 
@@ -12,14 +14,15 @@ Commands:
   dev        serve the project with local defaults; reloads when the project files change
   start      serve the project in production: reload on SIGHUP, drain on SIGTERM
   validate   check the project and print every problem (exit 1 when there are any)
+  init       create a new project in a directory (zuplo.jsonc, config/, .env.example, README)
 
 Options:
-  -v, --version  print the version
+  -v, --version  print the version, commit and build date
   -h, --help     show this help; \`mcpgw <command> --help\` for a command's options
 
 Docs: README.md and docs/ in the mcpgw repository.`;
 
-const COMMANDS = ["dev", "start", "validate"];
+const COMMANDS = ["dev", "start", "validate", "init"];
 
 export async function main(argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,10 +34,12 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
         return await (await import("./serve-command.ts")).serveCommand(command, rest, io);
       case "validate":
         return await validate(rest, io);
+      case "init":
+        return await initCommand(rest, io);
       case "-v":
       case "--version":
       case "version":
-        io.out(pkg.version);
+        io.out(formatVersion(buildInfo()));
         return 0;
       case undefined:
       case "-h":

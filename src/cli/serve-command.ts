@@ -2,6 +2,7 @@ import { StoreError } from "../store/open.ts";
 import { parse, SERVE_HELP_OPTIONS, SERVE_OPTIONS, serveSettings } from "./args.ts";
 import type { Out } from "./io.ts";
 import { serve, StartupError, type RunningGateway } from "./serve.ts";
+import { systemdNotifier } from "./systemd-notify.ts";
 
 const DEV_HELP = `Usage: mcpgw dev [options]
 
@@ -26,16 +27,27 @@ export async function serveCommand(mode: "dev" | "start", argv: string[], io: Ou
   const settings = serveSettings(values, process.env);
   // Handlers go in before the server listens, so a signal sent the moment it is up is never lost.
   let gateway: RunningGateway | undefined;
-  const shutdown = () => (gateway ? void gateway.stop().then(() => process.exit(0)) : process.exit(0));
+  // systemd Type=notify (src/cli/systemd-notify.ts): a no-op unless $NOTIFY_SOCKET is set.
+  const service = systemdNotifier(process.env, (err) => io.err(`mcpgw: ${err.message}`));
+  const shutdown = () => {
+    service.stopping("Draining in-flight requests.");
+    return gateway ? void gateway.stop().then(() => process.exit(0)) : process.exit(0);
+  };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
-  process.on("SIGHUP", () => void gateway?.reload());
+  process.on("SIGHUP", () => {
+    if (!gateway) return;
+    service.reloading("Reloading the project.");
+    const reloaded = gateway.reload();
+    service.ready(reloaded ? `Serving on ${gateway.url}; configuration reloaded.` : `Serving on ${gateway.url}; reload rejected, previous configuration kept (see the log).`);
+  });
   try {
     gateway = await serve(settings, mode);
   } catch (err) {
     if (err instanceof StartupError || err instanceof StoreError) return 1;
     throw err;
   }
+  service.ready(`Serving on ${gateway.url}.`);
   return new Promise<number>(() => {});
 }
 

@@ -164,8 +164,9 @@ export const MIN_UPSTREAM_CONCURRENCY = 1024;
 
 /**
  * Bun's fetch() runs at most BUN_CONFIG_MAX_HTTP_REQUESTS requests at once (default 256) and reads it only
- * when the process starts, so mcpgw cannot raise it itself: every launcher we ship sets it, and a bare
- * binary started without it is told how to fix it.
+ * when the process starts: `npx mcpgw` and `npm start` set it, and the compiled binary re-executes itself
+ * with it (upstream-concurrency.ts). Anyone who still ends up below the floor (an explicit low value,
+ * `bun src/cli/main.ts`) is told how to fix it.
  */
 function warnIfUpstreamConcurrencyCapped(log: Logger, env: Record<string, string | undefined>): void {
   const value = Number(env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256);

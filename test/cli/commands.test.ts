@@ -7,7 +7,7 @@ describe("mcpgw CLI", () => {
   it("prints help with every command and exits 0", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["dev", "start", "validate"]) expect(r.stdout).toContain(cmd);
+    for (const cmd of ["dev", "start", "validate", "init"]) expect(r.stdout).toContain(cmd);
   });
 
   for (const cmd of ["dev", "start", "validate"]) {
@@ -19,9 +19,10 @@ describe("mcpgw CLI", () => {
     });
   }
 
-  it("prints the package version", async () => {
+  it("prints the package version and, from source, the checkout's commit", async () => {
     const r = await runCli(["--version"]);
-    expect(r).toMatchObject({ code: 0, stdout: pkg.version });
+    const commit = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: import.meta.dir }).stdout.toString().trim();
+    expect(r).toMatchObject({ code: 0, stdout: `mcpgw ${pkg.version} (source, commit ${commit})` });
   });
 
   const usage: [string, string[], RegExp][] = [

@@ -15,9 +15,9 @@ export interface CliRun {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Spawn `bun src/cli/main.ts …` as a user would run it, collecting its stdout log stream. */
-export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliRun {
-  const proc = Bun.spawn([process.execPath, "--no-env-file", CLI, ...args], {
+/** Spawn `bun src/cli/main.ts …` (or `command`, e.g. a compiled binary) as a user would run it, collecting its stdout log stream. */
+export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string>; command?: string[] } = {}): CliRun {
+  const proc = Bun.spawn([...(options.command ?? [process.execPath, "--no-env-file", CLI]), ...args], {
     cwd: options.cwd ?? REPO,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
     stdout: "pipe",
@@ -80,7 +80,7 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
 }
 
 /** Run the CLI to completion: exit code, stdout, stderr. */
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; command?: string[] } = {}) {
   const run = spawnCli(args, options);
   const code = await run.proc.exited;
   await Bun.sleep(20);
