@@ -17,13 +17,6 @@ export interface ConfigProblem {
   readonly hint: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(`${problems.length} configuration problem(s)`);
-    this.name = "ConfigError";
-  }
-}
-
 export function pointerOf(segments: readonly (string | number)[]): string {
   return segments.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
 }
