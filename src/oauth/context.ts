@@ -39,15 +39,9 @@ export interface OAuthRequest {
   report(level: AuthEventLevel, name: string, message: string, fields?: LogFields): void;
 }
 
-export interface OAuthServerDeps {
-  readonly runtime: OAuthRuntime;
-  readonly store: Store;
-  readonly observer: Observer;
-  readonly log: Logger;
-  readonly mode: "dev" | "start";
-  readonly now: () => number;
-  readonly basePath: string;
-  readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
+/** What the process provides an authorization server with (the rest comes from the config). */
+export interface OAuthServerDeps extends Pick<OAuthServer, "runtime" | "store" | "observer" | "log" | "mode" | "now" | "basePath" | "devUsers"> {
+  /** Picks the browser login for the config's options (src/oauth/browser-login.ts). */
   readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
 }
 
