@@ -12,6 +12,7 @@ import { openStore, StoreError, type Store } from "../store/database.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
 import type { ServeSettings } from "./args.ts";
+import { InFlightBytes } from "../http/in-flight-bytes.ts";
 
 export interface RunningGateway {
   readonly url: string;
@@ -72,6 +73,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     listenHost: settings.host,
     now,
     oauth,
+    requestBodies: new InFlightBytes(),
     demoUpstreamUrl: () => {
       if (!demo) {
         demo = startDemoUpstream();

@@ -3,6 +3,7 @@ import type { Logger } from "../log/logger.ts";
 import type { SecretRegistry } from "../log/redact.ts";
 import type { OAuthRuntime } from "../oauth/runtime.ts";
 import type { Store } from "../store/database.ts";
+import type { InFlightBytes } from "../http/in-flight-bytes.ts";
 
 /** The signed-in person, set by the MCP OAuth policy. `data` holds IdP claims (roles, groups, email…). */
 export interface GatewayUser {
@@ -66,6 +67,8 @@ export interface Services {
   readonly now: () => number;
   /** URL of the built-in demo upstream, started on first use (rewritePattern "mcpgw:demo"). */
   demoUpstreamUrl(): string;
+  /** Bytes of request bodies being read right now, gateway-wide (mcpgw.proxy.maxConcurrentBodyBytes). */
+  readonly requestBodies: InFlightBytes;
   /** The OAuth authorization server's process-wide state: repositories, token cache, CIMD cache, sweeper. */
   readonly oauth: OAuthRuntime;
 }

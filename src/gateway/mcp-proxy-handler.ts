@@ -4,6 +4,7 @@ import { invocationCompleted, invocationStarted, requestAccepted, requestRejecte
 import { rejectWithFault } from "../mcp/faults.ts";
 import { forwardToUpstream, type UpstreamTarget } from "../mcp/forward.ts";
 import { readCall } from "../mcp/jsonrpc.ts";
+import { isJsonContentType } from "../http/content-type.ts";
 import { defineHandler } from "../policies/definition.ts";
 import { BodyTooLargeError, type BuildContext, type RequestBody } from "./context.ts";
 
@@ -79,6 +80,9 @@ export const mcpProxyHandler = defineHandler({
         // Spec §1.4: GET (no standalone SSE stream) and DELETE (no sessions of ours) answer 405 before any upstream call.
         requestRejected(ctx, { httpStatus: 405, reasonCode: "method_not_allowed", failureOrigin: "client" });
         return methodNotAllowed();
+      }
+      if (!isJsonContentType(ctx.request.headers.get("content-type"))) {
+        return rejectWithFault(ctx, "unsupported_media_type", null, { detail: "send the JSON-RPC message with Content-Type: application/json" });
       }
       let body: RequestBody;
       try {

@@ -1,4 +1,4 @@
-import type { GatewayConfig, RouteConfig } from "../config/types.ts";
+import type { GatewayConfig, ProxySettings, RouteConfig } from "../config/types.ts";
 import { errorFields } from "../log/logger.ts";
 import { findHandler, findPolicy } from "../policies/registry.ts";
 import type { Logger } from "../log/logger.ts";
@@ -6,6 +6,9 @@ import { BodyTooLargeError, type GatewayUser, type InboundPolicy, type RequestBo
 import { publicOrigin } from "./origin.ts";
 import { faultResponse, rejectWithFault } from "../mcp/faults.ts";
 import { carriesRequestId, upstreamRequestHeaders } from "./upstream-headers.ts";
+import { BodyRefusedError, refuseBody } from "../http/body-refusal.ts";
+import type { InFlightBytes } from "../http/in-flight-bytes.ts";
+import { parseJsonBody, reserveBodyBytes } from "../http/json-body.ts";
 
 /** A route, compiled once per config: its policy steps and handler, ready to run per request. */
 export type CompiledRoute = (request: Request, url: URL, clientAddress: string | undefined) => Promise<Response>;
@@ -21,39 +24,48 @@ export function instantiatePolicies(config: GatewayConfig, services: Services): 
   return out;
 }
 
-const utf8 = new TextDecoder();
-
 /**
- * The request body, bounded by `limit`: a declared Content-Length over it is refused unread; a body
- * without one (chunked) is read chunk by chunk and abandoned as soon as it passes the limit.
+ * The request body, bounded by `limits.maxRequestBodyBytes`: a declared Content-Length over it is
+ * refused unread; a body without one (chunked) is read chunk by chunk and abandoned as soon as it
+ * passes the limit. Its bytes count against the gateway-wide budget until it is read and parsed.
  */
-async function readBody(request: Request, limit: number): Promise<RequestBody> {
+async function readBody(request: Request, limits: ProxySettings, inFlight: InFlightBytes): Promise<RequestBody> {
+  const limit = limits.maxRequestBodyBytes;
   const declared = request.headers.get("content-length");
-  let bytes: Uint8Array<ArrayBuffer>;
   if (declared !== null) {
-    if (Number(declared) > limit) throw new BodyTooLargeError(limit);
-    // HTTP framing ends the body at Content-Length, so reading it whole is bounded.
-    bytes = await request.bytes();
-  } else {
-    bytes = await readChunked(request.body, limit);
+    const length = Number(declared);
+    if (length > limit) throw new BodyTooLargeError(limit);
+    reserveBodyBytes(inFlight, length, limits.maxConcurrentBodyBytes);
+    try {
+      // HTTP framing ends the body at Content-Length, so reading it whole is bounded.
+      const bytes = await request.bytes();
+      if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
+      return parseJsonBody(bytes, limits);
+    } finally {
+      inFlight.release(length);
+    }
   }
-  if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
-  if (bytes.byteLength === 0) return { bytes, json: undefined, parseError: "empty body" };
+  let reserved = 0;
   try {
-    return { bytes, json: JSON.parse(utf8.decode(bytes)) };
-  } catch (err) {
-    return { bytes, json: undefined, parseError: (err as Error).message };
+    const bytes = await readChunked(request.body, limit, (n) => {
+      reserveBodyBytes(inFlight, n, limits.maxConcurrentBodyBytes);
+      reserved += n;
+    });
+    return parseJsonBody(bytes, limits);
+  } finally {
+    inFlight.release(reserved);
   }
 }
 
-async function readChunked(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+async function readChunked(body: ReadableStream<Uint8Array> | null, limit: number, reserve: (bytes: number) => void): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   if (body) {
-    // Leaving the loop early (the throw) cancels the stream, so the rest is never read.
+    // Leaving the loop early (a throw) cancels the stream, so the rest is never read.
     for await (const chunk of body) {
       total += chunk.byteLength;
       if (total > limit) throw new BodyTooLargeError(limit);
+      reserve(chunk.byteLength);
       chunks.push(chunk);
     }
   }
@@ -71,7 +83,8 @@ interface RouteRuntime {
   readonly route: RouteConfig;
   readonly config: GatewayConfig;
   readonly handler: RouteHandler;
-  readonly limit: number;
+  readonly limits: ProxySettings;
+  readonly inFlight: InFlightBytes;
   readonly log: Logger;
 }
 
@@ -119,7 +132,7 @@ class Context implements RequestContext {
 
   /** The body, read and parsed at most once whoever asks first. */
   body(): Promise<RequestBody> {
-    return (this.bodyPromise ??= readBody(this.request, this.runtime.limit));
+    return (this.bodyPromise ??= readBody(this.request, this.runtime.limits, this.runtime.inFlight));
   }
 
   /** What body() has read so far, if anything asked (for the error path). */
@@ -137,7 +150,7 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
   if (!def) throw new Error(`unknown handler ${route.handler.exportName}`);
   const handler: RouteHandler = def.create(route.handler.options, { config, services, name: route.operationId });
   const steps = route.inbound.map((name) => policies.get(name)!);
-  const runtime: RouteRuntime = { route, config, handler, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }) };
+  const runtime: RouteRuntime = { route, config, handler, limits: config.settings.proxy, inFlight: services.requestBodies, log: services.log.child({ operationId: route.operationId }) };
 
   return async (request, url, clientAddress) => {
     const ctx = new Context(request, url, clientAddress, runtime);
@@ -155,6 +168,7 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
     } catch (err) {
       // A policy that read the body first meets the size limit here rather than in the handler.
       if (err instanceof BodyTooLargeError) return withRequestId(rejectWithFault(ctx, "request_too_large", null, { limitBytes: err.limit }), requestId);
+      if (err instanceof BodyRefusedError) return withRequestId(refuseBody(ctx, err), requestId);
       ctx.log.error("request_failed", "The gateway failed while handling the request.", { ...ctx.fields, ...errorFields(err) });
       // MCP clients get a JSON-RPC error answering their id, never an HTML page or a stack trace.
       const read = ctx.bodyIfRead();
