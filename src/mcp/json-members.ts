@@ -71,22 +71,38 @@ export function foldMemberName(name: string): string {
   return out;
 }
 
-function foldedIndex(names: readonly string[]): ReadonlyMap<string, string> {
-  return new Map(names.map((n) => [foldMemberName(n), n]));
+// Member names are compared by a 32-bit FNV-1a hash of their folded form, computed while the bytes
+// are scanned: no string is built for a plain ASCII name, which is nearly every name. Equal hashes are
+// confirmed on the decoded names, so a hash collision never refuses anything.
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function hashFolded(folded: string): number {
+  let h = FNV_OFFSET;
+  for (let k = 0; k < folded.length; k++) h = Math.imul(h ^ folded.charCodeAt(k), FNV_PRIME);
+  return h;
 }
 
-const READ_BY_LEVEL: readonly (ReadonlyMap<string, string> | undefined)[] = [undefined, foldedIndex(READ_MEMBERS.message), foldedIndex(READ_MEMBERS.params), foldedIndex(READ_MEMBERS.ref)];
-
-/** The object a member's value opens, by the object it sits in: message → params → ref. */
-function childLevel(level: number, name: string): number {
-  if (level === MESSAGE) return name === "params" ? PARAMS : OTHER;
-  if (level === PARAMS) return name === "ref" ? REF : OTHER;
-  return OTHER;
+interface ReadMember {
+  readonly name: string;
+  readonly hash: number;
 }
+
+const readMembers = (names: readonly string[]): readonly ReadMember[] => names.map((name) => ({ name, hash: hashFolded(foldMemberName(name)) }));
+const READ_BY_LEVEL: readonly (readonly ReadMember[])[] = [[], readMembers(READ_MEMBERS.message), readMembers(READ_MEMBERS.params), readMembers(READ_MEMBERS.ref)];
 
 /** End of the string whose opening quote is at `open`: the index of its closing quote, or -1. */
 function stringEnd(bytes: Uint8Array, open: number): number {
-  let at = open;
+  // Short strings (ids, method names) in plain JS; long ones (tool arguments) by the native indexOf.
+  const n = bytes.length;
+  const near = Math.min(n, open + 64);
+  let at = open + 1;
+  while (at < near) {
+    const b = bytes[at]!;
+    if (b === QUOTE) return at;
+    at += b === BACKSLASH ? 2 : 1;
+  }
+  at--;
   for (;;) {
     at = bytes.indexOf(QUOTE, at + 1);
     if (at === -1) return -1;
@@ -94,6 +110,13 @@ function stringEnd(bytes: Uint8Array, open: number): number {
     while (bytes[at - 1 - slashes] === BACKSLASH) slashes++;
     if (slashes % 2 === 0) return at;
   }
+}
+
+/** Whether the plain name between the quotes at `open` and `close` is exactly `name`. */
+function bytesAre(bytes: Uint8Array, open: number, close: number, name: string): boolean {
+  if (close - open - 1 !== name.length) return false;
+  for (let k = 0; k < name.length; k++) if (bytes[open + 1 + k] !== name.charCodeAt(k)) return false;
+  return true;
 }
 
 /** A member name as JSON.parse reads it; undefined when the string is not valid JSON (JSON.parse will say so). */
@@ -120,16 +143,86 @@ function quote(name: string): string {
   return JSON.stringify(name).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/** The members of the objects open at the moment, innermost last: where each name is, and its folded hash. */
+class OpenMembers {
+  readonly hashes: number[] = [];
+  readonly opens: number[] = [];
+  readonly closes: number[] = [];
+  /** Where each open object's members begin in the arrays above, by depth. */
+  readonly bases: number[] = [];
+  /** Objects with many members get a hash index, so a 100,000-member object is not compared pairwise. */
+  readonly indexes: (Map<number, number> | undefined)[] = [];
+  top = 0;
+
+  enter(depth: number): void {
+    this.bases[depth] = this.top;
+    this.indexes[depth] = undefined;
+  }
+
+  leave(depth: number): void {
+    this.top = this.bases[depth]!;
+    this.indexes[depth] = undefined;
+  }
+
+  /** An earlier member of the current object with the same folded hash, or -1 (then this one is recorded). */
+  add(depth: number, hash: number, open: number, close: number, bytes: Uint8Array): number {
+    const base = this.bases[depth]!;
+    let index = this.indexes[depth];
+    const earlier = index ? this.lookUp(index, base, hash, open, close, bytes) : this.scan(base, hash, open, close, bytes);
+    if (earlier !== -1) return earlier;
+    const at = this.top++;
+    this.hashes[at] = hash;
+    this.opens[at] = open;
+    this.closes[at] = close;
+    if (index) index.set(hash, index.get(hash) ?? at);
+    else if (at - base === 8) {
+      this.indexes[depth] = index = new Map();
+      for (let k = at; k >= base; k--) index.set(this.hashes[k]!, k);
+    }
+    return -1;
+  }
+
+  private scan(base: number, hash: number, open: number, close: number, bytes: Uint8Array): number {
+    for (let k = base; k < this.top; k++) {
+      if (this.hashes[k] === hash && sameFold(bytes, this.opens[k]!, this.closes[k]!, open, close)) return k;
+    }
+    return -1;
+  }
+
+  private lookUp(index: Map<number, number>, base: number, hash: number, open: number, close: number, bytes: Uint8Array): number {
+    const first = index.get(hash);
+    if (first === undefined) return -1;
+    // Rare: two different names with one hash; compare the whole object.
+    return sameFold(bytes, this.opens[first]!, this.closes[first]!, open, close) ? first : this.scan(base, hash, open, close, bytes);
+  }
+}
+
+function sameFold(bytes: Uint8Array, open1: number, close1: number, open2: number, close2: number): boolean {
+  const a = memberName(bytes, open1, close1);
+  const b = memberName(bytes, open2, close2);
+  return a !== undefined && b !== undefined && foldMemberName(a) === foldMemberName(b);
+}
+
+/** Per open container, indexed by depth (1 = the top-level value). */
+const scratch: { readonly isObject: boolean[]; readonly levels: number[]; members: OpenMembers } = { isObject: [], levels: [], members: new OpenMembers() };
+
 /**
  * The first reason to refuse this body before parsing it, or undefined. Bodies that are not JSON at all
  * pass (JSON.parse reports them); so does everything whose members every decoder reads alike.
  */
 export function inspectJsonShape(bytes: Uint8Array, limits: JsonShapeLimits): JsonShapeProblem | undefined {
+  const problem = scan(bytes, limits);
+  // A body with a huge object grew the scratch arrays: let them go rather than keep them for good.
+  if (scratch.members.hashes.length > 4096) scratch.members = new OpenMembers();
+  return problem;
+}
+
+function scan(bytes: Uint8Array, limits: JsonShapeLimits): JsonShapeProblem | undefined {
   const n = bytes.length;
-  // Per open container, indexed by depth (1 = the top-level value).
-  const isObject: boolean[] = [false];
-  const levels: number[] = [OTHER];
-  const members: (Map<string, string> | undefined)[] = [undefined];
+  // Scratch state, reused: the scan is synchronous, so one call never sees another's.
+  const { isObject, levels, members } = scratch;
+  members.top = 0;
+  isObject[0] = false;
   let depth = 0;
   let expectName = false;
   let nextLevel = MESSAGE;
@@ -138,23 +231,41 @@ export function inspectJsonShape(bytes: Uint8Array, limits: JsonShapeLimits): Js
   for (let i = 0; i < n; i++) {
     const c = bytes[i]!;
     if (c === QUOTE) {
-      const close = stringEnd(bytes, i);
-      if (close === -1) return undefined;
-      if (expectName && isObject[depth]) {
-        expectName = false;
-        const name = memberName(bytes, i, close);
-        if (name === undefined) return undefined;
-        const problem = recordMember(name, levels[depth]!, (members[depth] ??= new Map()));
-        if (problem) return problem;
-        nextLevel = childLevel(levels[depth]!, name);
+      if (!(expectName && isObject[depth])) {
+        i = stringEnd(bytes, i);
+        if (i === -1) return undefined;
+        continue;
       }
+      expectName = false;
+      // A member name: hash its ASCII-lowercased bytes on the way; anything else takes the decoded path.
+      let hash = FNV_OFFSET;
+      let close = i + 1;
+      let name: string | undefined;
+      for (; close < n; close++) {
+        const b = bytes[close]!;
+        if (b === QUOTE) break;
+        if (b === BACKSLASH || b >= 0x80 || b < 0x20) {
+          close = stringEnd(bytes, i);
+          if (close === -1) return undefined;
+          name = memberName(bytes, i, close);
+          if (name === undefined) return undefined;
+          hash = hashFolded(foldMemberName(name));
+          break;
+        }
+        hash = Math.imul(hash ^ (b >= 0x41 && b <= 0x5a ? b | 0x20 : b), FNV_PRIME);
+      }
+      if (close >= n) return undefined;
+      const level = levels[depth]!;
+      const problem = checkMember(bytes, members, depth, level, hash, i, close, name);
+      if (problem) return problem;
+      nextLevel = level === MESSAGE ? (isName(bytes, i, close, name, "params") ? PARAMS : OTHER) : level === PARAMS ? (isName(bytes, i, close, name, "ref") ? REF : OTHER) : OTHER;
       i = close;
     } else if (c === 0x7b || c === 0x5b) {
       // `{` or `[`
       if (++depth > limits.maxJsonDepth) return { kind: "too_deep", detail: `the JSON nests deeper than ${limits.maxJsonDepth} levels of arrays and objects` };
       const object = c === 0x7b;
       isObject[depth] = object;
-      members[depth] = undefined;
+      if (object) members.enter(depth);
       if (depth === 1) {
         batch = !object;
         levels[depth] = object ? MESSAGE : OTHER;
@@ -164,7 +275,7 @@ export function inspectJsonShape(bytes: Uint8Array, limits: JsonShapeLimits): Js
     } else if (c === 0x7d || c === 0x5d) {
       // `}` or `]`
       if (depth === 0) return undefined;
-      members[depth] = undefined;
+      if (isObject[depth]) members.leave(depth);
       depth--;
       expectName = false;
     } else if (c === 0x2c) {
@@ -177,26 +288,29 @@ export function inspectJsonShape(bytes: Uint8Array, limits: JsonShapeLimits): Js
   return undefined;
 }
 
+function isName(bytes: Uint8Array, open: number, close: number, decoded: string | undefined, name: string): boolean {
+  return decoded === undefined ? bytesAre(bytes, open, close, name) : decoded === name;
+}
+
 function batchTooLarge(limits: JsonShapeLimits): JsonShapeProblem {
   return { kind: "batch_too_large", detail: `a batch may carry at most ${limits.maxBatchSize} messages (MCP 2025-06-18 removed batching; send them one by one)` };
 }
 
-function recordMember(name: string, level: number, seen: Map<string, string>): JsonShapeProblem | undefined {
-  const folded = name.charCodeAt(0) < 0x80 && isAscii(name) ? name.toLowerCase() : foldMemberName(name);
-  const earlier = seen.get(folded);
-  if (earlier !== undefined) {
-    const detail = earlier === name ? `the member ${quote(name)} appears twice in one object` : `the members ${quote(earlier)} and ${quote(name)} differ only by case or Unicode folding`;
+function checkMember(bytes: Uint8Array, members: OpenMembers, depth: number, level: number, hash: number, open: number, close: number, decoded: string | undefined): JsonShapeProblem | undefined {
+  const earlier = members.add(depth, hash, open, close, bytes);
+  if (earlier !== -1) {
+    const first = memberName(bytes, members.opens[earlier]!, members.closes[earlier]!)!;
+    const name = decoded ?? memberName(bytes, open, close)!;
+    const detail = first === name ? `the member ${quote(name)} appears twice in one object` : `the members ${quote(first)} and ${quote(name)} differ only by case or Unicode folding`;
     return { kind: "ambiguous_member", detail: `${detail}; decoders disagree on which one counts` };
   }
-  seen.set(folded, name);
-  const read = READ_BY_LEVEL[level]?.get(folded);
-  if (read !== undefined && read !== name) {
-    return { kind: "ambiguous_member", detail: `the member ${quote(name)} differs from ${quote(read)} only by case or Unicode folding; case-insensitive decoders read it as ${quote(read)}. Send ${quote(read)}` };
+  const reads = READ_BY_LEVEL[level]!;
+  for (let k = 0; k < reads.length; k++) {
+    const read = reads[k]!;
+    if (read.hash !== hash || isName(bytes, open, close, decoded, read.name)) continue;
+    const name = decoded ?? memberName(bytes, open, close)!;
+    if (foldMemberName(name) !== foldMemberName(read.name)) continue;
+    return { kind: "ambiguous_member", detail: `the member ${quote(name)} differs from ${quote(read.name)} only by case or Unicode folding; case-insensitive decoders read it as ${quote(read.name)}. Send ${quote(read.name)}` };
   }
   return undefined;
-}
-
-function isAscii(s: string): boolean {
-  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) >= 0x80) return false;
-  return true;
 }
