@@ -1,10 +1,11 @@
 import { definePolicy } from "./definition.ts";
 import type { RequestContext } from "../gateway/context.ts";
-import { checkRequest, compileCapabilityFilter, filterResponse, filterResponseBody, listRequestIds, type Caller, type CompiledFilter, type JsonRpcId } from "../mcp/capability-filter.ts";
+import { checkRequest, compileCapabilityFilter, filterResponseBody, listRequestIds, type Caller, type CompiledFilter, type JsonRpcId } from "../mcp/capability-filter.ts";
 import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import { rewriteSseStream } from "../mcp/capability-filter-stream.ts";
 import { bufferedBodyOf } from "../gateway/upstream-headers.ts";
 import { requestRejected } from "../log/events.ts";
+import { listFailureResponse, listFailureText, readBounded, type ListFailure } from "../mcp/capability-filter-failsafe.ts";
 
 // mcp-capability-filter-inbound (seeds/capability-filtering.mdx, spec §4): hidden invocations are refused
 // before the upstream is contacted; list responses are filtered and projected on the way back, in JSON
@@ -22,45 +23,74 @@ function withoutLength(headers: Headers): Headers {
 
 const utf8 = new TextDecoder();
 
-/** A JSON answer McpProxyHandler read whole: filtered from its bytes, and passed on as is when nothing changes. */
-function filterBuffered(response: Response, bytes: Uint8Array, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Response {
+/** One list answer being filtered: what to filter with, for whom, and how to fail closed. */
+interface ListAnswer {
+  readonly filter: CompiledFilter;
+  readonly ids: ReadonlySet<JsonRpcId>;
+  readonly caller: Caller | undefined;
+  readonly ctx: RequestContext;
+  readonly maxBytes: number;
+}
+
+/** Fail closed: the client gets a JSON-RPC error for its list request(s), never the unfiltered list. */
+function failClosed(answer: ListAnswer, reason: ListFailure, detail: string): Response {
+  answer.ctx.log.warn("capability_filter_failed_closed", `The capability filter could not filter the upstream's list answer (${reason}); answered with a JSON-RPC error instead.`, { ...answer.ctx.fields, reasonCode: reason, detail });
+  return listFailureResponse(reason, answer.ids, answer.ctx.requestId, detail);
+}
+
+const TOO_LARGE = (max: number) => `the upstream's list answer is larger than mcpgw.proxy.maxFilteredResponseBytes (${max})`;
+const UNREADABLE = "the upstream's list answer is not JSON the capability filter can read";
+
+/**
+ * A JSON answer, as bytes McpProxyHandler read whole or read here up to the cap: filtered, and passed
+ * on as is when nothing changes. Any status: an error status does not make a list safe to pass.
+ */
+function filterBytes(response: Response, bytes: Uint8Array, answer: ListAnswer): Response {
+  if (bytes.byteLength > answer.maxBytes) return failClosed(answer, "upstream_response_too_large", TOO_LARGE(answer.maxBytes));
   let body: unknown;
   try {
     body = JSON.parse(utf8.decode(bytes));
   } catch {
-    return response;
+    return failClosed(answer, "upstream_bad_response", UNREADABLE);
   }
-  const filtered = filterResponseBody(filter, ids, body, caller);
+  const filtered = filterResponseBody(answer.filter, answer.ids, body, answer.caller);
   if (filtered === body) return response;
   return new Response(JSON.stringify(filtered), { status: response.status, headers: withoutLength(response.headers) });
 }
 
-async function filterJson(response: Response, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Promise<Response> {
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON after all: nothing we can filter, and nothing that can list a capability either.
-    return new Response(text, { status: response.status, headers: response.headers });
-  }
-  const filtered = filterResponseBody(filter, ids, body, caller);
-  return new Response(filtered === body ? text : JSON.stringify(filtered), { status: response.status, headers: withoutLength(response.headers) });
+async function filterJson(response: Response, answer: ListAnswer): Promise<Response> {
+  const bytes = await readBounded(response.body!, answer.maxBytes);
+  if (bytes === undefined) return failClosed(answer, "upstream_response_too_large", TOO_LARGE(answer.maxBytes));
+  const filtered = filterBytes(response, bytes, answer);
+  return filtered === response ? new Response(bytes, { status: response.status, headers: withoutLength(response.headers) }) : filtered;
 }
 
-function filterSse(response: Response, filter: CompiledFilter, ids: ReadonlySet<JsonRpcId>, caller: Caller | undefined): Response {
-  const body = rewriteSseStream(response.body!, (data) => {
-    let message: unknown;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      return data;
-    }
-    const id = (message as { id?: JsonRpcId } | null)?.id;
-    if (id === undefined || !ids.has(id)) return data;
-    const filtered = filterResponse(filter, message, caller);
-    return filtered === message ? data : JSON.stringify(filtered);
-  });
+function filterSse(response: Response, answer: ListAnswer): Response {
+  const { filter, ids, caller, ctx } = answer;
+  const body = rewriteSseStream(
+    response.body!,
+    (data) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(data);
+      } catch {
+        // An event without data (the SDK's priming event) lists nothing; any other unreadable one might.
+        if (data.trim() === "") return data;
+        ctx.log.warn("capability_filter_failed_closed", "An upstream event could not be read to filter it; it was replaced with a JSON-RPC error.", { ...ctx.fields, reasonCode: "upstream_bad_response" });
+        return listFailureText("upstream_bad_response", ids, ctx.requestId, UNREADABLE);
+      }
+      // A batched answer (a JSON array) is filtered like a JSON body's.
+      const filtered = filterResponseBody(filter, ids, message, caller);
+      return filtered === message ? data : JSON.stringify(filtered);
+    },
+    {
+      maxEventChars: answer.maxBytes,
+      tooLarge: () => {
+        ctx.log.warn("capability_filter_failed_closed", "An upstream event grew past the filter's limit; the stream ends with a JSON-RPC error.", { ...ctx.fields, reasonCode: "upstream_response_too_large" });
+        return listFailureText("upstream_response_too_large", ids, ctx.requestId, TOO_LARGE(answer.maxBytes));
+      },
+    },
+  );
   return new Response(body, { status: response.status, headers: withoutLength(response.headers) });
 }
 
@@ -83,15 +113,15 @@ export const mcpCapabilityFilterInbound = definePolicy({
       }
       const ids = listRequestIds(body.json);
       if (ids.size === 0) return undefined;
+      const answer: ListAnswer = { filter, ids, caller, ctx, maxBytes: ctx.config.settings.proxy.maxFilteredResponseBytes };
       ctx.responseHooks.push((response) => {
-        if (!response.ok) return response;
         // A JSON answer the handler read whole (the usual case): its body stream and headers stay unopened.
         const bytes = bufferedBodyOf(response);
-        if (bytes) return filterBuffered(response, bytes, filter, ids, caller);
+        if (bytes) return filterBytes(response, bytes, answer);
         if (!response.body) return response;
         const type = response.headers.get("content-type") ?? "";
-        if (type.startsWith("text/event-stream")) return filterSse(response, filter, ids, caller);
-        if (type.includes("json")) return filterJson(response, filter, ids, caller);
+        if (type.startsWith("text/event-stream")) return filterSse(response, answer);
+        if (type.includes("json")) return filterJson(response, answer);
         return response;
       });
       return undefined;
