@@ -1,5 +1,5 @@
 import type { ProxySettings } from "../config/types.ts";
-import { proxiedResponse } from "../gateway/upstream-headers.ts";
+import { proxiedResponse, redirectsElsewhere } from "../gateway/upstream-headers.ts";
 import type { Completion } from "../log/events.ts";
 import { probeConnect } from "./connect-probe.ts";
 import { deadlineAfter } from "./deadlines.ts";
@@ -189,6 +189,12 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     return response;
   }
 
+  if (status >= 300 && status < 400 && redirectsElsewhere(upstream.headers.get("location"), url)) {
+    void upstream.body?.cancel();
+    // -32086 with a 3xx upstreamStatus in error.data: docs/proxy.md#responses.
+    return fail("upstream_bad_response", performance.now() - sentAt, { upstreamStatus: status });
+  }
+
   const contentType = upstream.headers.get("content-type") ?? "";
   if (contentType.startsWith("text/event-stream")) return relay(upstream, "sse");
   if (contentType.startsWith("application/json")) {
@@ -198,7 +204,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   }
   const upstreamMs = performance.now() - sentAt;
   if (status >= 300 && status < 400) {
-    // followRedirects false (the default): the client sees the upstream's redirect and Location as is.
+    // followRedirects false (the default): the client sees the upstream's same-origin redirect and Location as is.
     finish({ outcome: "redirected", mcpStatus: "none", httpStatus: status, upstreamStatus: status, responseType: "other", upstreamMs });
     return proxiedResponse(upstream.body, status, upstream.headers, ex.requestId);
   }
