@@ -34,7 +34,8 @@ async function readBody(request: Request, limits: ProxySettings, inFlight: InFli
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     const length = Number(declared);
-    if (length > limit) throw new BodyTooLargeError(limit);
+    // Written so that a malformed length (NaN) is refused too, and never enters the budget.
+    if (!(length >= 0 && length <= limit)) throw new BodyTooLargeError(limit);
     reserveBodyBytes(inFlight, length, limits.maxConcurrentBodyBytes);
     try {
       // HTTP framing ends the body at Content-Length, so reading it whole is bounded.

@@ -16,12 +16,13 @@
 // JSON.parse hides duplicates, hence a byte-level scan. It is lenient: it only tracks strings and
 // brackets, so on a body that is not JSON it may say nothing, and JSON.parse then reports the error.
 
-/** Member names the gateway reads, per object it reads them in; matched exactly, refused when only folded-equal. */
+/** Which object a member sits in: a JSON-RPC message, its params, params.ref, or anything else. */
+const OTHER = 0;
 const MESSAGE = 1;
 const PARAMS = 2;
 const REF = 3;
-const OTHER = 0;
 
+/** Member names the gateway reads, per object it reads them in; matched exactly, refused when only folded-equal. */
 export const READ_MEMBERS: Readonly<Record<"message" | "params" | "ref", readonly string[]>> = {
   // JSON-RPC 2.0 §4/§5: a request, notification or response.
   message: ["jsonrpc", "id", "method", "params", "result", "error"],
