@@ -9,6 +9,7 @@ import { carriesRequestId, upstreamRequestHeaders } from "./upstream-headers.ts"
 import { BodyRefusedError, refuseBody } from "../http/body-refusal.ts";
 import type { InFlightBytes } from "../http/in-flight-bytes.ts";
 import { parseJsonBody, reserveBodyBytes } from "../http/json-body.ts";
+import { readLimited } from "../http/read-limited.ts";
 
 /** A route, compiled once per config: its policy steps and handler, ready to run per request. */
 export type CompiledRoute = (request: Request, url: URL, clientAddress: string | undefined) => Promise<Response>;
@@ -48,35 +49,15 @@ async function readBody(request: Request, limits: ProxySettings, inFlight: InFli
   }
   let reserved = 0;
   try {
-    const bytes = await readChunked(request.body, limit, (n) => {
+    const bytes = await readLimited(request.body, limit, (n) => {
       reserveBodyBytes(inFlight, n, limits.maxConcurrentBodyBytes);
       reserved += n;
     });
+    if (bytes === undefined) throw new BodyTooLargeError(limit);
     return parseJsonBody(bytes, limits);
   } finally {
     inFlight.release(reserved);
   }
-}
-
-async function readChunked(body: ReadableStream<Uint8Array> | null, limit: number, reserve: (bytes: number) => void): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (body) {
-    // Leaving the loop early (a throw) cancels the stream, so the rest is never read.
-    for await (const chunk of body) {
-      total += chunk.byteLength;
-      if (total > limit) throw new BodyTooLargeError(limit);
-      reserve(chunk.byteLength);
-      chunks.push(chunk);
-    }
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 /** What a compiled route shares with each of its requests. */

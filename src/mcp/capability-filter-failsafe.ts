@@ -19,22 +19,3 @@ export function listFailureText(reason: ListFailure, ids: ReadonlySet<JsonRpcId>
 export function listFailureResponse(reason: ListFailure, ids: ReadonlySet<JsonRpcId>, requestId: string, detail: string): Response {
   return new Response(listFailureText(reason, ids, requestId, detail), { status: FAULTS[reason].httpStatus, headers: { "content-type": "application/json" } });
 }
-
-/** The body's bytes, or undefined (and the stream cancelled) once it passes `limit`. */
-export async function readBounded(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  // Leaving the loop early cancels the stream, so the upstream stops sending.
-  for await (const chunk of body) {
-    total += chunk.byteLength;
-    if (total > limit) return undefined;
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}

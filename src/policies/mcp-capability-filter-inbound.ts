@@ -5,7 +5,8 @@ import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.
 import { rewriteSseStream } from "../mcp/capability-filter-stream.ts";
 import { bufferedBodyOf } from "../gateway/upstream-headers.ts";
 import { requestRejected } from "../log/events.ts";
-import { listFailureResponse, listFailureText, readBounded, type ListFailure } from "../mcp/capability-filter-failsafe.ts";
+import { listFailureResponse, listFailureText, type ListFailure } from "../mcp/capability-filter-failsafe.ts";
+import { readLimited } from "../http/read-limited.ts";
 
 // mcp-capability-filter-inbound (seeds/capability-filtering.mdx, spec §4): hidden invocations are refused
 // before the upstream is contacted; list responses are filtered and projected on the way back, in JSON
@@ -59,7 +60,7 @@ function filterBytes(response: Response, bytes: Uint8Array, answer: ListAnswer):
 }
 
 async function filterJson(response: Response, answer: ListAnswer): Promise<Response> {
-  const bytes = await readBounded(response.body!, answer.maxBytes);
+  const bytes = await readLimited(response.body, answer.maxBytes);
   if (bytes === undefined) return failClosed(answer, "upstream_response_too_large", TOO_LARGE(answer.maxBytes));
   const filtered = filterBytes(response, bytes, answer);
   return filtered === response ? new Response(bytes, { status: response.status, headers: withoutLength(response.headers) }) : filtered;
