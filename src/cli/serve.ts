@@ -10,6 +10,7 @@ import type { ObserverSink } from "../observe/observer.ts";
 import { DEMO_UPSTREAM } from "../schemas/mcp-proxy-handler.ts";
 import { createServices } from "../services/compose.ts";
 import type { ServeSettings } from "./args.ts";
+import { InFlightBytes } from "../http/in-flight-bytes.ts";
 
 export interface RunningGateway {
   readonly url: string;

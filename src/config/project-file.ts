@@ -36,13 +36,21 @@ export const SettingsSchema = v.strictObject({
   allowedHosts: v.optional(v.array(v.pipe(v.string(), v.regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:]+\]$|^[0-9.]+$/i, "must be a host name such as mcp.example.com (no scheme, no port)"))), []),
   publicOrigin: v.optional(v.pipe(v.string(), v.url(), v.regex(/^https?:\/\/[^/]+$/, "must be an origin such as https://mcp.example.com (no path)"))),
   proxy: v.optional(
-    v.strictObject({
-      connectTimeoutMs: v.optional(PositiveInt, 10_000),
-      requestTimeoutMs: v.optional(PositiveInt, 300_000),
-      sseIdleTimeoutMs: v.optional(PositiveInt, 300_000),
-      maxRequestBodyBytes: v.optional(PositiveInt, 4 * 1024 * 1024),
-      forwardRequestHeaders: v.optional(ForwardRequestHeaders, []),
-    }),
+    v.pipe(
+      v.strictObject({
+        connectTimeoutMs: v.optional(PositiveInt, 10_000),
+        requestTimeoutMs: v.optional(PositiveInt, 300_000),
+        sseIdleTimeoutMs: v.optional(PositiveInt, 300_000),
+        maxRequestBodyBytes: v.optional(PositiveInt, 4 * 1024 * 1024),
+        forwardRequestHeaders: v.optional(ForwardRequestHeaders, []),
+        // Issue 18 (request bodies as a memory and event-loop DoS); docs/proxy.md#limits-and-timeouts.
+        maxConcurrentBodyBytes: v.optional(PositiveInt, 64 * 1024 * 1024),
+        maxJsonDepth: v.optional(v.pipe(PositiveInt, v.maxValue(1000, "must be at most 1000: deeper JSON is a stack and memory hazard, not a real MCP message")), 64),
+        maxBatchSize: v.optional(PositiveInt, 32),
+        maxFilteredResponseBytes: v.optional(PositiveInt, 16 * 1024 * 1024),
+      }),
+      v.check((p) => p.maxConcurrentBodyBytes >= p.maxRequestBodyBytes, "maxConcurrentBodyBytes must be at least maxRequestBodyBytes, or a body of the largest accepted size could never be read"),
+    ),
     {},
   ),
   devLogin: v.optional(

@@ -26,6 +26,14 @@ export interface ProxySettings {
   readonly maxRequestBodyBytes: number;
   /** Extra client headers every route forwards upstream (lower-case; refused names rejected at load). */
   readonly forwardRequestHeaders: readonly string[];
+  /** Total bytes of request bodies being read at once, gateway-wide; past it, 503 with Retry-After. */
+  readonly maxConcurrentBodyBytes: number;
+  /** Deepest nesting of arrays and objects in a request body. */
+  readonly maxJsonDepth: number;
+  /** Most messages in a (2025-03-26) batch. */
+  readonly maxBatchSize: number;
+  /** Largest list answer the capability filter reads to filter it. */
+  readonly maxFilteredResponseBytes: number;
 }
 
 export interface MtlsCertificate {

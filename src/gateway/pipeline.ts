@@ -1,5 +1,6 @@
-import type { GatewayConfig, PolicyConfig, RouteConfig } from "../config/types.ts";
+import type { GatewayConfig, PolicyConfig, ProxySettings, RouteConfig } from "../config/types.ts";
 import { BodyTooLargeError } from "../http/body.ts";
+import type { InFlightBytes } from "../http/in-flight-bytes.ts";
 import { publicOrigin } from "../http/origin.ts";
 import { problemResponse } from "../http/problem.ts";
 import { errorFields, type Logger } from "../log/logger.ts";
@@ -8,6 +9,7 @@ import { upstreamRequestHeaders } from "../mcp/upstream-headers.ts";
 import type { Observer } from "../observe/observer.ts";
 import { createMcpProxyHandler } from "../handlers/mcp-proxy-handler.ts";
 import { readRequestBody } from "../request/body.ts";
+import { BodyRefusedError, refuseBody } from "../request/body-refusal.ts";
 import type { BuildContext, GatewayUser, InboundPolicy, RequestBody, RequestContext, ResponseHook, RouteHandler, UpstreamAuth } from "../request/context.ts";
 import { rejectWithFault } from "../request/reject.ts";
 import type { Services } from "../services/services.ts";
@@ -38,7 +40,8 @@ interface RouteRuntime {
   readonly forwardHeaders: readonly string[];
   readonly route: RouteConfig;
   readonly config: GatewayConfig;
-  readonly limit: number;
+  readonly limits: ProxySettings;
+  readonly inFlight: InFlightBytes;
   readonly log: Logger;
   readonly observer: Observer;
 }
@@ -100,7 +103,7 @@ class Context implements RequestContext {
 
   /** The body, read and parsed at most once whoever asks first. */
   body(): Promise<RequestBody> {
-    return (this.bodyPromise ??= readRequestBody(this.request, this.runtime.limit));
+    return (this.bodyPromise ??= readRequestBody(this.request, this.runtime.limits, this.runtime.inFlight));
   }
 
   /** What body() has read so far, if anything asked (for the error path). */
@@ -121,7 +124,15 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
   // One handler type (McpProxyHandler); config/ refused any other export.
   const handler: RouteHandler = createMcpProxyHandler(route.handler.options, { config, services, name: route.operationId, route });
   const steps = route.inbound.map((name) => buildPolicy(config.policies.get(name)!, { config, services, name, route }));
-  const runtime: RouteRuntime = { forwardHeaders: forwardedHeaderNames(config, route), route, config, limit: config.settings.proxy.maxRequestBodyBytes, log: services.log.child({ operationId: route.operationId }), observer: services.observer };
+  const runtime: RouteRuntime = {
+    forwardHeaders: forwardedHeaderNames(config, route),
+    route,
+    config,
+    limits: config.settings.proxy,
+    inFlight: services.requestBodies,
+    log: services.log.child({ operationId: route.operationId }),
+    observer: services.observer,
+  };
 
   return async (request, url, clientAddress) => {
     const ctx = new Context(request, url, clientAddress, runtime);
@@ -141,6 +152,7 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
     } catch (err) {
       // A policy that read the body first meets the size limit here rather than in the handler.
       if (err instanceof BodyTooLargeError) return withRequestId(rejectWithFault(ctx, "request_too_large", null, { limitBytes: err.limit }), requestId);
+      if (err instanceof BodyRefusedError) return withRequestId(refuseBody(ctx, err), requestId);
       ctx.log.error("request_failed", "The gateway failed while handling the request.", { ...ctx.fields, ...errorFields(err) });
       // MCP clients get a JSON-RPC error answering their id, never an HTML page or a stack trace.
       const read = ctx.bodyIfRead();

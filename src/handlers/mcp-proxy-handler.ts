@@ -1,6 +1,7 @@
 import { forwardToUpstream, type UpstreamTarget } from "../mcp/forward.ts";
 import { readCall } from "../mcp/jsonrpc.ts";
 import { BodyTooLargeError } from "../http/body.ts";
+import { isJsonContentType } from "../http/content-type.ts";
 import type { BuildContext, RequestBody, RouteHandler } from "../request/context.ts";
 import { rejectWithFault } from "../request/reject.ts";
 import { DEMO_UPSTREAM, type McpProxyOptions } from "../schemas/mcp-proxy-handler.ts";
@@ -47,6 +48,9 @@ export function createMcpProxyHandler(options: McpProxyOptions, build: BuildCont
       // Spec §1.4: GET (no standalone SSE stream) and DELETE (no sessions of ours) answer 405 before any upstream call.
       ctx.observer.requestRejected(ctx, { httpStatus: 405, reasonCode: "method_not_allowed", failureOrigin: "client" });
       return methodNotAllowed();
+    }
+    if (!isJsonContentType(ctx.request.headers.get("content-type"))) {
+      return rejectWithFault(ctx, "unsupported_media_type", null, { detail: "send the JSON-RPC message with Content-Type: application/json" });
     }
     let body: RequestBody;
     try {

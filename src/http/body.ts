@@ -9,19 +9,24 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-export async function readBodyWithin(source: Request | Response, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * `onChunk` sees the size of each chunk of a streamed body before it is kept, and may throw to stop the
+ * read (the gateway-wide budget of bodies in flight, src/http/in-flight-bytes.ts).
+ */
+export async function readBodyWithin(source: Request | Response, limit: number, onChunk?: (bytes: number) => void): Promise<Uint8Array<ArrayBuffer>> {
   const declared = source.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw new BodyTooLargeError(limit);
+  // Written so that a malformed length (NaN) is refused too.
+  if (declared !== null && !(Number(declared) >= 0 && Number(declared) <= limit)) throw new BodyTooLargeError(limit);
   let bytes: Uint8Array<ArrayBuffer>;
   // A request's framing ends its body at Content-Length, so reading it whole is bounded (and cheaper).
   // A fetched response may be decompressed beyond its declared length: it is always counted.
   if (declared !== null && source instanceof Request) bytes = await source.bytes();
-  else bytes = await readStreamWithin(source.body, limit);
+  else bytes = await readStreamWithin(source.body, limit, onChunk);
   if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
   return bytes;
 }
 
-async function readStreamWithin(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+async function readStreamWithin(body: ReadableStream<Uint8Array> | null, limit: number, onChunk: ((bytes: number) => void) | undefined): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   if (body) {
@@ -29,6 +34,7 @@ async function readStreamWithin(body: ReadableStream<Uint8Array> | null, limit: 
     for await (const chunk of body) {
       total += chunk.byteLength;
       if (total > limit) throw new BodyTooLargeError(limit);
+      onChunk?.(chunk.byteLength);
       chunks.push(chunk);
     }
   }

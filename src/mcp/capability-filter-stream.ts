@@ -16,15 +16,28 @@ function serializeEvent(e: EventSourceMessage, data: string): string {
   return out + "\n";
 }
 
-export function rewriteSseStream(body: ReadableStream<Uint8Array>, rewrite: SseDataRewrite): ReadableStream<Uint8Array> {
+/**
+ * Rewrites a stream event by event. An event that grows past `maxEventChars` before it ends (a huge
+ * list, or an endless event) is not buffered further: the stream ends with one event carrying
+ * `tooLarge()`'s data, and the upstream's stream is cancelled.
+ */
+export function rewriteSseStream(body: ReadableStream<Uint8Array>, rewrite: SseDataRewrite, limit: { readonly maxEventChars: number; readonly tooLarge: () => string }): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   let controllerRef: TransformStreamDefaultController<Uint8Array>;
+  let overflowed = false;
   const parser = createParser({
     onEvent: (e) => controllerRef.enqueue(encoder.encode(serializeEvent(e, rewrite(e.data)))),
     onRetry: (ms) => controllerRef.enqueue(encoder.encode(`retry: ${ms}\n\n`)),
     // Keep-alive comments carry no data; passing them on keeps idle timeouts downstream honest.
     onComment: (c) => controllerRef.enqueue(encoder.encode(`:${c}\n\n`)),
+    onError: (err) => {
+      if (err.type !== "max-buffer-size-exceeded") return;
+      overflowed = true;
+      controllerRef.enqueue(encoder.encode(serializeEvent({ event: "message", data: "", id: undefined }, limit.tooLarge())));
+      controllerRef.terminate();
+    },
+    maxBufferSize: limit.maxEventChars,
   });
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -32,9 +45,10 @@ export function rewriteSseStream(body: ReadableStream<Uint8Array>, rewrite: SseD
         controllerRef = controller;
       },
       transform(chunk) {
-        parser.feed(decoder.decode(chunk, { stream: true }));
+        if (!overflowed) parser.feed(decoder.decode(chunk, { stream: true }));
       },
       flush() {
+        if (overflowed) return;
         parser.feed(decoder.decode());
         parser.reset({ consume: true });
       },

@@ -26,6 +26,13 @@ export const FAULTS = {
   upstream_stream_incomplete: { code: -32085, httpStatus: 502, origin: "upstream", message: "The upstream MCP server ended its event stream without answering the request." },
   upstream_bad_response: { code: -32086, httpStatus: 502, origin: "upstream", message: "The upstream MCP server sent a response that is not MCP (Streamable HTTP JSON or event stream)." },
   upstream_auth_refused: { code: -32087, httpStatus: 502, origin: "upstream", message: "The upstream MCP server refused the gateway's credentials for it." },
+  // Refused before any policy reads the body (issue 18; src/mcp/json-members.ts, src/http/json-body.ts).
+  ambiguous_member: { code: -32600, httpStatus: 400, origin: "client", message: "Invalid Request: the body has duplicate member names, or names that differ only by case, which JSON decoders read differently." },
+  json_too_deep: { code: -32600, httpStatus: 400, origin: "client", message: "Invalid Request: the JSON nests deeper than this gateway accepts." },
+  batch_too_large: { code: -32600, httpStatus: 400, origin: "client", message: "Invalid Request: the batch carries more messages than this gateway accepts." },
+  unsupported_media_type: { code: -32600, httpStatus: 415, origin: "client", message: "Invalid Request: an MCP POST must have Content-Type: application/json." },
+  gateway_busy: { code: -32088, httpStatus: 503, origin: "gateway", message: "The gateway is reading too many request bodies at once; retry shortly." },
+  upstream_response_too_large: { code: -32089, httpStatus: 502, origin: "upstream", message: "The upstream MCP server's list answer is larger than the capability filter reads." },
   internal_error: { code: -32603, httpStatus: 500, origin: "gateway", message: "Internal error: the gateway failed while handling this request." },
 } as const satisfies Record<string, Fault>;
 

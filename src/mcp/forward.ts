@@ -5,7 +5,7 @@ import { faultEvent, faultResponse, FAULTS, type FaultReason } from "./faults.ts
 import type { McpCall } from "./jsonrpc.ts";
 import { JsonRpcScanner, parsedVerdict, type ParsedVerdict, type ResponseVerdict } from "./response-scan.ts";
 import { SseScanner } from "./sse-scan.ts";
-import { proxiedAnswer, UpstreamAnswer } from "./upstream-headers.ts";
+import { proxiedAnswer, redirectsElsewhere, UpstreamAnswer } from "./upstream-headers.ts";
 
 // One POST to an upstream MCP server and its answer back to the client (Streamable HTTP, 2025-11-25
 // §"Sending Messages to the Server"): the body goes up as the bytes the client sent; a JSON answer
@@ -205,6 +205,12 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   }
   const status = upstream.status;
 
+  if (status >= 300 && status < 400 && redirectsElsewhere(upstream.headers.get("location"), url)) {
+    void upstream.body?.cancel();
+    // -32086 with a 3xx upstreamStatus in error.data: docs/proxy.md#responses.
+    return fail("upstream_bad_response", performance.now() - sentAt, { upstreamStatus: status });
+  }
+
   const contentType = upstream.headers.get("content-type") ?? "";
   if (contentType.startsWith("text/event-stream")) return relay(upstream, "sse");
   if (contentType.startsWith("application/json")) {
@@ -214,7 +220,7 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
   }
   const upstreamMs = performance.now() - sentAt;
   if (status >= 300 && status < 400) {
-    // followRedirects false (the default): the client sees the upstream's redirect and Location as is.
+    // followRedirects false (the default): the client sees the upstream's same-origin redirect and Location as is.
     finish({ outcome: "redirected", mcpStatus: "none", httpStatus: status, upstreamStatus: status, responseType: "other", upstreamMs });
     return proxiedAnswer(upstream.body, status, upstream.headers, ex.requestId);
   }

@@ -45,6 +45,9 @@ function copyNamed(from: Headers, to: Headers, names: readonly string[]): void {
 // OAuth against us (the handler turns an upstream 401 into a JSON-RPC error instead); Alt-Svc, which
 // would point the client at the upstream's host; and framing, which the HTTP server recomputes
 // (fetch has already decoded any Content-Encoding, so the upstream's length and encoding are stale).
+// Issue 18: nor anything a browser applies to the gateway's whole origin, which also serves the
+// consent and dev-login pages: HSTS, Clear-Site-Data (would wipe the consent session), reporting
+// and isolation settings, and per-response policies the gateway decides itself (CSP, CORS, COOP…).
 const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
@@ -55,11 +58,36 @@ const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   "upgrade",
   "proxy-authenticate",
   "set-cookie",
+  "set-cookie2",
   "www-authenticate",
   "alt-svc",
   "content-length",
   "content-encoding",
+  "strict-transport-security",
+  "clear-site-data",
+  "content-security-policy",
+  "content-security-policy-report-only",
+  "cross-origin-opener-policy",
+  "cross-origin-opener-policy-report-only",
+  "cross-origin-embedder-policy",
+  "cross-origin-embedder-policy-report-only",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "permissions-policy",
+  "feature-policy",
+  "service-worker-allowed",
+  "nel",
+  "report-to",
+  "reporting-endpoints",
+  "public-key-pins",
+  "public-key-pins-report-only",
+  "expect-ct",
+  "timing-allow-origin",
+  "refresh",
 ]);
+
+/** CORS is the gateway's decision for its own routes (Access-Control-Allow-Origin, -Credentials, …). */
+const DROPPED_RESPONSE_PREFIX = "access-control-";
 
 /**
  * The client's response headers, plus x-request-id: one pass over the upstream's headers into a plain
@@ -71,7 +99,7 @@ export function clientResponseHeaders(upstream: Headers, requestId: string): Rec
   const connection = upstream.get("connection");
   const named = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : undefined;
   for (const [name, value] of upstream) {
-    if (DROPPED_RESPONSE_HEADERS.has(name) || named?.has(name)) continue;
+    if (DROPPED_RESPONSE_HEADERS.has(name) || named?.has(name) || name.startsWith(DROPPED_RESPONSE_PREFIX)) continue;
     out[name] = value;
   }
   out["x-request-id"] = requestId;
@@ -102,4 +130,18 @@ export class UpstreamAnswer {
 export function proxiedAnswer(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null, status: number, upstream: Headers, requestId: string, parsedBody?: unknown): UpstreamAnswer {
   const response = new Response(body, { status, headers: clientResponseHeaders(upstream, requestId) });
   return new UpstreamAnswer(response, true, body instanceof Uint8Array ? body : undefined, parsedBody);
+}
+
+/**
+ * Whether an upstream redirect points away from the upstream's origin. Passed on raw, such a
+ * `Location` would send an MCP client (and its next request, which may carry a token for the gateway)
+ * wherever the upstream likes, under the gateway's name; the handler answers 502 instead.
+ */
+export function redirectsElsewhere(location: string | null, upstreamUrl: string): boolean {
+  if (location === null) return false;
+  try {
+    return new URL(location, upstreamUrl).origin !== new URL(upstreamUrl).origin;
+  } catch {
+    return true;
+  }
 }

@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from "node:path";
 import { startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
+import { InFlightBytes } from "../http/in-flight-bytes.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../log/logger.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
@@ -72,6 +73,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     fetch: outboundFetch,
     resolve,
     oauth,
+    requestBodies: new InFlightBytes(),
     demoUpstreamUrl() {
       if (!demo) {
         demo = startDemoUpstream();

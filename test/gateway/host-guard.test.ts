@@ -9,7 +9,7 @@ const settings = (over: Partial<GatewaySettings> = {}): GatewaySettings => ({
   basePath: "",
   trustForwardedHeaders: false,
   allowedHosts: [],
-  proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1, forwardRequestHeaders: [] },
+  proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1, forwardRequestHeaders: [], maxConcurrentBodyBytes: 1, maxJsonDepth: 1, maxBatchSize: 1, maxFilteredResponseBytes: 1 },
   devLogin: { users: {} },
   mtlsCertificates: {},
   ...over,
