@@ -3,6 +3,7 @@ import { loadProject } from "../config/load.ts";
 import { errorsOnly, formatProblem } from "../config/problems.ts";
 import { closestName } from "../config/suggest.ts";
 import { StoreError } from "../store/open.ts";
+import { connectionsCommand } from "./connections.ts";
 import { parse, SERVE_HELP_OPTIONS, SERVE_OPTIONS, serveSettings, UsageError } from "./args.ts";
 import { serve, StartupError, type RunningGateway } from "./serve.ts";
 
@@ -14,6 +15,7 @@ Commands:
   dev        serve the project with local defaults; reloads when the project files change
   start      serve the project in production: reload on SIGHUP, drain on SIGTERM
   validate   check the project and print every problem (exit 1 when there are any)
+  connections  list or revoke people's upstream connections; connect a shared upstream
 
 Options:
   -v, --version  print the version
@@ -96,7 +98,7 @@ async function serveCommand(mode: "dev" | "start", argv: string[], io: Out): Pro
   return new Promise<number>(() => {});
 }
 
-const COMMANDS = ["dev", "start", "validate"];
+const COMMANDS = ["dev", "start", "validate", "connections"];
 
 export async function main(argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [command, ...rest] = argv;
@@ -107,6 +109,8 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
         return await serveCommand(command, rest, io);
       case "validate":
         return await validate(rest, io);
+      case "connections":
+        return await connectionsCommand(rest, io);
       case "-v":
       case "--version":
       case "version":
