@@ -135,7 +135,10 @@ export function startProtectedMcpServer(issuer: string): ProtectedMcpServer {
  * consent screen, following redirects until a page is neither (the gateway's next page).
  */
 export async function upstreamLogin(browser: Browser, startUrl: string, login: string): Promise<Page> {
-  let { page } = await browser.navigate(startUrl);
+  // A browser navigation says Accept: text/html, which is how the connect endpoint tells it from an API call.
+  const first = await browser.request(startUrl, { headers: { accept: "text/html,application/xhtml+xml" } });
+  const location = first.headers.get("location");
+  let page = location ? (await browser.navigate(new URL(location, first.url).href)).page : first;
   for (let step = 0; step < 4; step++) {
     const action = /<form[^>]*action="([^"]*\/interaction\/[^"]*)"/.exec(page.body)?.[1];
     if (!action) return page;
