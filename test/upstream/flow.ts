@@ -49,19 +49,20 @@ async function pickPerson(browser: Browser, page: Page, person: string): Promise
 
 export interface SignedIn {
   readonly browser: Browser;
+  readonly route: string;
   readonly consent: Page;
   readonly clientId: string;
   readonly verifier: string;
 }
 
 /** authorize → dev-login as `person` → the consent page (not yet answered). */
-export async function openConsent(gatewayUrl: string, person: string, browser = new Browser()): Promise<SignedIn> {
+export async function openConsent(gatewayUrl: string, person: string, browser = new Browser(), route = ROUTE): Promise<SignedIn> {
   const client = await registerClient(gatewayUrl);
   const { verifier, challenge } = pkcePair();
-  const { page } = await browser.navigate(authorizeUrl(gatewayUrl, { clientId: client.client_id, challenge, resource: `${gatewayUrl}${ROUTE}`, state: "s" }));
+  const { page } = await browser.navigate(authorizeUrl(gatewayUrl, { clientId: client.client_id, challenge, resource: `${gatewayUrl}${route}`, state: "s" }));
   const consent = await pickPerson(browser, page, person);
   if (!consent.url.includes("/oauth/setup")) throw new Error(`expected the consent page, got ${consent.url} (${consent.status}): ${consent.body.slice(0, 300)}`);
-  return { browser, consent, clientId: client.client_id, verifier };
+  return { browser, route, consent, clientId: client.client_id, verifier };
 }
 
 /** The Connect link on a consent page, if it shows one. */
@@ -75,14 +76,14 @@ export async function approve(gatewayUrl: string, s: SignedIn, consent: Page = s
   const location = new URL(answered.headers.get("location") ?? "about:blank", gatewayUrl);
   const code = location.searchParams.get("code");
   if (!code) throw new Error(`approve did not return a code: ${answered.status} ${location.href}`);
-  const r = await postForm(`${gatewayUrl}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: s.verifier, client_id: s.clientId, redirect_uri: REDIRECT_URI, resource: `${gatewayUrl}${ROUTE}` });
+  const r = await postForm(`${gatewayUrl}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: s.verifier, client_id: s.clientId, redirect_uri: REDIRECT_URI, resource: `${gatewayUrl}${s.route}` });
   if (r.status !== 200) throw new Error(`token exchange failed: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { access_token: string }).access_token;
 }
 
 /** The whole leg for one person: sign in, Connect (upstream login as `upstreamAccount`), back to consent, Authorize. */
-export async function connectAndAuthorize(gatewayUrl: string, person: string, upstreamAccount: string): Promise<{ token: string; signedIn: SignedIn }> {
-  const signedIn = await openConsent(gatewayUrl, person);
+export async function connectAndAuthorize(gatewayUrl: string, person: string, upstreamAccount: string, route = ROUTE): Promise<{ token: string; signedIn: SignedIn }> {
+  const signedIn = await openConsent(gatewayUrl, person, new Browser(), route);
   const link = connectLink(signedIn.consent);
   if (!link) throw new Error(`the consent page has no Connect link:\n${signedIn.consent.body}`);
   const back = await upstreamLogin(signedIn.browser, new URL(link, gatewayUrl).href, upstreamAccount);
