@@ -287,6 +287,14 @@ const cases: Case[] = [
     expect: [{ code: "MCPGW_CONFIG_MULTIPLE_TOKEN_EXCHANGE", file: "config/routes.oas.json", pointer: "/paths/~1mcp~1a/get,post/x-zuplo-route/policies/inbound" }],
   },
   {
+    name: "a token-exchange policy before the MCP OAuth policy",
+    files: {
+      policies: { policies: [exchange("mcp-token-exchange-a"), auth0("auth")] },
+      routes: routesDoc({ "/mcp/a": { "get,post": mcpRoute("a", UP, ["mcp-token-exchange-a", "auth"]) } }),
+    },
+    expect: [{ code: "MCPGW_CONFIG_TOKEN_EXCHANGE_WITHOUT_OAUTH", file: "config/routes.oas.json", pointer: "/paths/~1mcp~1a/get,post/x-zuplo-route/policies/inbound/0" }],
+  },
+  {
     name: "two token-exchange policies sharing an upstream id",
     files: { policies: { policies: [exchange("mcp-token-exchange-linear"), exchange("linear-v2", { id: "linear" })] } },
     expect: [{ code: "MCPGW_CONFIG_DUPLICATE_UPSTREAM_ID", file: "config/policies.json", pointer: "/policies/1/name", message: /"linear"/ }],
