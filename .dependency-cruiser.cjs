@@ -8,6 +8,7 @@ const LAYERS = [
   ["config"],
   ["observe"],
   ["oauth"],
+  ["upstream"],
   ["services"],
   ["request"],
   ["policies", "handlers"],

@@ -12,7 +12,7 @@ import { freePort, spawnManaged, waitForPort, type ManagedProcess } from "./proc
 export const ROUTE_PATH = "/mcp/bench";
 export const FILTER_POLICY = "bench-filter";
 
-export type GatewayProfile = "plain" | "filter" | "oauth-filter";
+export type GatewayProfile = "plain" | "filter" | "oauth-filter" | "oauth-exchange-filter";
 
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -57,9 +57,12 @@ function filterPolicy(): object {
 const projects: string[] = [];
 
 /** A temp project with one route at ROUTE_PATH to `upstreamUrl`; its data dirs go inside it. */
-export function writeBenchProject(upstreamUrl: string, profile: GatewayProfile): string {
-  const policies = profile === "oauth-filter" ? [oauthPolicy(), filterPolicy()] : profile === "filter" ? [filterPolicy()] : [];
-  const inbound = profile === "oauth-filter" ? [OAUTH_POLICY, FILTER_POLICY] : profile === "filter" ? [FILTER_POLICY] : [];
+/** `exchange`: the mcp-token-exchange-inbound policy of the oauth-exchange-filter profile (scripts/bench/upstream-oauth.ts). */
+export function writeBenchProject(upstreamUrl: string, profile: GatewayProfile, exchange?: { name: string; policy: object }): string {
+  const policies =
+    profile === "oauth-exchange-filter" ? [oauthPolicy(), exchange!.policy, filterPolicy()] : profile === "oauth-filter" ? [oauthPolicy(), filterPolicy()] : profile === "filter" ? [filterPolicy()] : [];
+  const inbound =
+    profile === "oauth-exchange-filter" ? [OAUTH_POLICY, exchange!.name, FILTER_POLICY] : profile === "oauth-filter" ? [OAUTH_POLICY, FILTER_POLICY] : profile === "filter" ? [FILTER_POLICY] : [];
   const dir = writeProject({
     policies: { policies },
     routes: routesDoc({ [ROUTE_PATH]: { post: mcpRoute("bench", upstreamUrl, inbound) } }),

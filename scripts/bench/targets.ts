@@ -5,6 +5,7 @@ import { PROTOCOL_VERSION } from "./messages.ts";
 import { nginxBinary, startNginx } from "./nginx.ts";
 import { obtainAccessToken, OAuthUnavailable } from "./oauth-client.ts";
 import { LISTENING_LINE, spawnManaged } from "./processes.ts";
+import { connectedPersonToken, EXCHANGE_POLICY, exchangePolicy, startUpstreamOAuthPeers } from "./upstream-oauth.ts";
 import type { UpstreamKind } from "./upstreams.ts";
 
 // The things the load is pointed at. A target answers from one upstream kind; its "baseline" is that
@@ -20,6 +21,7 @@ export type TargetId =
   | "mcpgw"
   | "mcpgw-log-warn"
   | "mcpgw-oauth-filter"
+  | "mcpgw-oauth-exchange-filter"
   | "mcpgw-filter"
   | "mcpgw-sse"
   | "civic-passthrough";
@@ -39,6 +41,7 @@ export const TARGETS: readonly TargetSpec[] = [
   { id: "naive-hono", label: "naive hono proxy", upstream: "minimal-json", role: "proxy", what: "hono + fetch(), bearer Map lookup, JSON parse/re-serialise (the floor)" },
   { id: "mcpgw", label: "mcpgw (no policies)", upstream: "minimal-json", role: "proxy", what: "dist/mcpgw start, one route, no policies, log level info" },
   { id: "mcpgw-log-warn", label: "mcpgw (no policies, log warn)", upstream: "minimal-json", role: "proxy", what: "as mcpgw, with --log-level warn: what the three info lines per request cost" },
+  { id: "mcpgw-oauth-exchange-filter", label: "mcpgw (OAuth + token exchange + filter)", upstream: "minimal-json", role: "proxy", what: "as OAuth + filter, plus mcp-token-exchange-inbound with a connected person's upstream token (node-oidc-provider)" },
   { id: "mcpgw-filter", label: "mcpgw (filter only)", upstream: "minimal-json", role: "proxy", what: "dist/mcpgw start, capability filter allowing every tool (list answers parsed and checked, not changed): the filter's cost against the same route without it" },
   { id: "mcpgw-oauth-filter", label: "mcpgw (OAuth + filter)", upstream: "minimal-json", role: "proxy", what: "dist/mcpgw dev, mcp-oauth-inbound with a token from the real flow + capability filter" },
   { id: "civic-passthrough", label: "@civic/passthrough-mcp-server", upstream: "minimal-json", role: "proxy", what: "Node, SDK server+client per session (stateful), answers SSE" },
@@ -48,7 +51,7 @@ export const TARGETS: readonly TargetSpec[] = [
 
 export const QUICK_TARGETS: readonly TargetId[] = ["direct-minimal", "nginx", "naive-hono", "mcpgw"];
 /** Optional targets, run only when named with --targets. */
-export const EXTRA_TARGETS: readonly TargetId[] = ["mcpgw-log-warn"];
+export const EXTRA_TARGETS: readonly TargetId[] = ["mcpgw-log-warn", "mcpgw-oauth-exchange-filter"];
 export const DEFAULT_TARGETS: readonly TargetId[] = TARGETS.map((t) => t.id).filter((id) => !EXTRA_TARGETS.includes(id));
 
 export function targetSpec(id: TargetId): TargetSpec {
@@ -146,6 +149,29 @@ async function startTargetOrThrow(spec: TargetSpec, env: BenchEnv): Promise<Runn
       } catch (err) {
         await gw.process.stop();
         if (err instanceof OAuthUnavailable) return "OAuth server not available";
+        throw err;
+      }
+    }
+    case "mcpgw-oauth-exchange-filter": {
+      if (env.binary.error) return env.binary.error;
+      const peers = await startUpstreamOAuthPeers(upstream.url);
+      const gw = await startGatewayBinary({
+        binary: env.binary.path,
+        projectDir: writeBenchProject(upstream.url, "oauth-exchange-filter", { name: EXCHANGE_POLICY, policy: exchangePolicy(peers.prmUrl) }),
+        logFile: join(env.dir, `${spec.id}.log`),
+        mode: "dev",
+        name: spec.id,
+      });
+      const stop = async () => {
+        await gw.process.stop();
+        await peers.stop();
+      };
+      try {
+        const token = await connectedPersonToken(gw.origin, new URL(gw.routeUrl).pathname);
+        const notes = ["the person connected the upstream through the real flow (Connect on the consent page → node-oidc-provider login and consent → callback); each call carries their upstream token from the vault"];
+        return { ...base, notes, url: gw.routeUrl, headers: { ...PROTOCOL_HEADERS, authorization: `Bearer ${token}` }, pid: gw.process.pid, stop };
+      } catch (err) {
+        await stop();
         throw err;
       }
     }

@@ -2,6 +2,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { closestName } from "../config/suggest.ts";
 import { UsageError } from "./args.ts";
 import { buildInfo, formatVersion } from "./build-info.ts";
+import { connectionsCommand } from "./connections.ts";
 import { initCommand } from "./init.ts";
 import type { Out } from "./io.ts";
 import { validate } from "./validate.ts";
@@ -15,6 +16,7 @@ Commands:
   start      serve the project in production: reload on SIGHUP, drain on SIGTERM
   validate   check the project and print every problem (exit 1 when there are any)
   init       create a new project in a directory (zuplo.jsonc, config/, .env.example, README)
+  connections  list or revoke people's upstream connections; connect a shared upstream
 
 Options:
   -v, --version  print the version, commit and build date
@@ -22,7 +24,7 @@ Options:
 
 Docs: README.md and docs/ in the mcpgw repository.`;
 
-const COMMANDS = ["dev", "start", "validate", "init"];
+const COMMANDS = ["dev", "start", "validate", "init", "connections"];
 
 export async function main(argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +38,8 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
         return await validate(rest, io);
       case "init":
         return await initCommand(rest, io);
+      case "connections":
+        return await connectionsCommand(rest, io);
       case "-v":
       case "--version":
       case "version":

@@ -110,6 +110,12 @@ export function checkRules(input: RuleInput): void {
     if (exchanges > 1) {
       routesSink.add("MCPGW_CONFIG_MULTIPLE_TOKEN_EXCHANGE", [...at, "x-zuplo-route", "policies", "inbound"], "The route has more than one mcp-token-exchange-inbound policy.", "Keep one token-exchange policy per route: each route fronts one upstream.");
     }
+    // The token exchange acts for the signed-in person: the MCP OAuth policy must have run before it.
+    // With no OAuth policy at all the route is already reported (MCPGW_CONFIG_ROUTE_WITHOUT_AUTH).
+    const exchangeAt = families.indexOf("mcp-token-exchange");
+    if (exchangeAt !== -1 && families.indexOf("mcp-oauth") > exchangeAt) {
+      routesSink.add("MCPGW_CONFIG_TOKEN_EXCHANGE_WITHOUT_OAUTH", [...at, "x-zuplo-route", "policies", "inbound", exchangeAt], `"${route.inbound[exchangeAt]}" runs before the MCP OAuth policy: it needs the signed-in person to pick their upstream connection.`, "Put the project's MCP OAuth policy first in policies.inbound, then the token-exchange policy.");
+    }
     // Guidance only (Zuplo's docs say "keep the filter last"): its request check works in any position,
     // and its response step always sees the final upstream answer, because the upstream-credential
     // retry happens inside the handler's forward step, before any response step runs.

@@ -8,6 +8,9 @@ import { oauthServerFor } from "../oauth/context.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
+import { consentUpstreams } from "../upstream/consent-upstreams.ts";
+import { mountUpstreamConnections } from "../upstream/server.ts";
+import { upstreamSpecs, type UpstreamSpec } from "../upstream/spec.ts";
 import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
 import { compileRoute, type CompiledRoute } from "./pipeline.ts";
 
@@ -87,7 +90,7 @@ function answer(routes: PathRoutes, hosts: HostPolicy, request: Request, url: UR
 }
 
 /** The OAuth authorization server for the project's MCP OAuth policy, and what start-up should say about its login. */
-function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: AuthorizationServerConfig, services: Services): void {
+function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: AuthorizationServerConfig, services: Services, upstreams: ReadonlyMap<string, UpstreamSpec>): void {
   const server = oauthServerFor(as, {
     runtime: services.oauth,
     store: services.store,
@@ -98,6 +101,7 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
     basePath: config.settings.basePath,
     devUsers: config.settings.devLogin.users,
     login: browserLoginFor,
+    upstreams: consentUpstreams(upstreams, services.upstream, config.settings.basePath),
   });
   const unavailable = server.login.unavailable();
   if (unavailable !== undefined) {
@@ -117,7 +121,11 @@ export interface BuildOptions {
 export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness, options: BuildOptions = {}): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
-  if (config.authorizationServer) mountAuthorizationServer(app, config, config.authorizationServer, services);
+  // Upstream OAuth (issue 21): a reload may change the upstreams, so cached tokens and discovery go.
+  services.upstream.configLoaded();
+  const upstreams = upstreamSpecs(config, () => services.demoUpstreamUrl());
+  if (upstreams.size > 0) mountUpstreamConnections(app, { specs: upstreams, runtime: services.upstream, store: services.store, observer: services.observer, log: services.log, basePath: config.settings.basePath, settings: config.settings });
+  if (config.authorizationServer) mountAuthorizationServer(app, config, config.authorizationServer, services, upstreams);
   const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === MCP_PROXY_HANDLER.exportName).map((r) => r.path));
   // One path may carry several operations ("get" and "post" written separately): group by path.
   const byPath = new Map<string, PathRoutes>();

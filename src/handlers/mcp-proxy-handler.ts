@@ -67,7 +67,7 @@ export function createMcpProxyHandler(options: McpProxyOptions, build: BuildCont
     if (auth) {
       const early = await auth.prepare(ctx);
       if (early) {
-        ctx.observer.requestRejected(ctx, { httpStatus: early.status, reasonCode: "upstream_auth_unavailable", failureOrigin: "gateway" });
+        ctx.observer.requestRejected(ctx, { httpStatus: early.status, reasonCode: "upstream_auth_unavailable", failureOrigin: "gateway", ...auth.rejection });
         return early;
       }
     }

@@ -48,8 +48,8 @@ export interface Exchange {
    */
   readonly complete: (completion: Completion) => void;
   /**
-   * Asked when the upstream refuses the gateway's credentials (401/403), at most once per request:
-   * "retry" sends the request once more, with `headers` as the callback left them (fresh credentials);
+   * Asked when the upstream refuses the gateway's credentials (401/403), once per attempt (at most two):
+   * on the first, "retry" sends the request once more, with `headers` as the callback left them (fresh credentials);
    * a Response answers the client instead (e.g. "connect again"); undefined answers with the -32087
    * fault. The client never sees the upstream's 401: its own token was fine, ours was not.
    */
@@ -61,6 +61,8 @@ export interface UpstreamRefusal {
   readonly status: 401 | 403;
   /** The upstream's challenge (RFC 6750 §3), e.g. carrying a new `scope=`; never sent to the client. */
   readonly wwwAuthenticate: string | undefined;
+  /** 1, or 2 when the retry with fresh credentials was refused too (a "retry" then is not honoured). */
+  readonly attempt: number;
 }
 
 /** A JSON answer up to this size is read whole (cheaper than piping a stream); larger ones stream through. */
@@ -193,9 +195,9 @@ export async function forwardToUpstream(target: UpstreamTarget, ex: Exchange): P
     const refused = upstream.status;
     if (refused !== 401 && refused !== 403) break;
     void upstream.body?.cancel();
-    const refusal: UpstreamRefusal = { status: refused, wwwAuthenticate: upstream.headers.get("www-authenticate") ?? undefined };
-    const decision = attempts === 1 && ex.onRefused ? await ex.onRefused(refusal) : undefined;
-    if (decision === "retry") continue;
+    const refusal: UpstreamRefusal = { status: refused, wwwAuthenticate: upstream.headers.get("www-authenticate") ?? undefined, attempt: attempts };
+    const decision = ex.onRefused ? await ex.onRefused(refusal) : undefined;
+    if (decision === "retry" && attempts === 1) continue;
     const upstreamMs = performance.now() - sentAt;
     if (decision instanceof Response) {
       finish({ outcome: "denied", mcpStatus: "error", httpStatus: decision.status, upstreamStatus: refused, failureOrigin: "upstream", reasonCode: "upstream_auth_refused", upstreamMs });

@@ -55,7 +55,7 @@ function csrfTokenMatches(d: ConsentDraft): void {
 
 function decisionKnown(d: ConsentDraft): void {
   const decision = d.form.get("decision");
-  if (decision !== "approve" && decision !== "cancel") throw new InvalidRequest('The decision must be "approve" or "cancel".');
+  if (decision !== "approve" && decision !== "cancel" && decision !== "continue") throw new InvalidRequest('The decision must be "approve", "continue" or "cancel".');
 }
 
 const DECISION_CHECKS: readonly Check[] = [originIsOurs, signedIn, requestPending, csrfTokenMatches, decisionKnown];
@@ -79,6 +79,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
   const cimd = isUrlClientId(pending.clientId);
   const redirect = redirectKind(pending.redirectUri);
   const consent = await server.store.flows.findConsent(session.subject, pending.clientId, pending.resource);
+  const upstreams = (await server.upstreams?.(session.subject, pending.operationId, req.origin, requestId)) ?? [];
   return htmlResponse(
     consentPage({
       clientName: pending.clientName,
@@ -94,6 +95,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
       requestId,
       csrfToken: csrf,
       localCimd: cimd && redirect !== "web",
+      upstreams,
       ...(consent ? { approvedBefore: new Date(consent.approvedAt) } : {}),
     }),
   );
@@ -112,6 +114,12 @@ export async function decideConsent(server: OAuthServer, req: OAuthRequest): Pro
   }
   const p = d.pending!;
   const session = d.session!;
+  // Spec §G19: Authorize waits for the route's upstream connections; "continue" goes to the next one.
+  if (d.form.get("decision") !== "cancel") {
+    const upstreams = (await server.upstreams?.(session.subject, p.operationId, req.origin, p.requestId)) ?? [];
+    const next = upstreams.find((u) => u.required && !u.connected && u.connectUrl);
+    if (next) return new Response(null, { status: 303, headers: { location: next.connectUrl!, ...NO_STORE } });
+  }
   // Single use: a second submission of the same page (double click, replay) finds nothing to decide.
   if (!(await server.store.flows.deleteRequest(p.requestId))) {
     return consentError(new InvalidRequest("This authorization request was already answered."));

@@ -6,6 +6,21 @@ import type { AuthorizationServerOptions, BrowserLoginKind } from "../schemas/au
 import type { Store } from "../store/repositories.ts";
 import type { OAuthRuntime } from "./runtime.ts";
 
+/** One upstream the consent page lists for a route (spec §G19); provided from src/upstream/, above this layer. */
+export interface ConsentUpstream {
+  readonly id: string;
+  readonly displayName: string;
+  readonly summary: string | undefined;
+  readonly connected: boolean;
+  /** Whether Authorize waits for it (a person's own connection; a shared one is an administrator's job). */
+  readonly required: boolean;
+  /** Where the Connect button goes; absent when this person cannot connect it (shared, not an administrator). */
+  readonly connectUrl: string | undefined;
+}
+
+/** The upstream connections a consent page shows for `operationId`, as `subject` sees them. */
+export type ConsentUpstreams = (subject: string, operationId: string, origin: string, requestId: string) => Promise<readonly ConsentUpstream[]>;
+
 /** What one config decides about the authorization server: built once per (re)load. */
 export interface OAuthServer {
   readonly policyName: string;
@@ -25,6 +40,8 @@ export interface OAuthServer {
   readonly now: () => number;
   /** Local identities offered by dev-login (mcpgw.devLogin.users): subject → claims. */
   readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
+  /** The route's upstream connections, for the consent page (none without token-exchange policies). */
+  readonly upstreams?: ConsentUpstreams;
 }
 
 /** One request to an AS endpoint. */
@@ -43,6 +60,7 @@ export interface OAuthRequest {
 export interface OAuthServerDeps extends Pick<OAuthServer, "runtime" | "store" | "observer" | "log" | "mode" | "now" | "basePath" | "devUsers"> {
   /** Picks the browser login for the config's options (src/oauth/browser-login.ts). */
   readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
+  readonly upstreams?: ConsentUpstreams;
 }
 
 /** The authorization server one config describes (config.authorizationServer), with the process's parts. */

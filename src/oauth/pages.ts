@@ -1,4 +1,5 @@
 import type { RedirectKind } from "./redirect-uri.ts";
+import type { ConsentUpstream } from "./context.ts";
 
 // Server-rendered pages of the browser part of the flow: consent, errors, dev-login. Plain HTML forms that
 // work without JavaScript, inline CSS, no external assets; every interpolated value is escaped.
@@ -29,6 +30,9 @@ button{font:inherit;font-weight:600;border-radius:8px;padding:9px 18px;cursor:po
 button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-text)}
 button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .fine{font-size:13px;color:var(--muted);margin:16px 0 0}
+a.button{display:inline-block;margin-top:6px;font-weight:600;border-radius:8px;padding:6px 14px;background:var(--accent);color:var(--accent-text);text-decoration:none}
+.ok{color:#1a7f37;font-weight:600}
+button:disabled{opacity:.5;cursor:not-allowed}
 `;
 
 /** Headers for every page: no caching, no framing (clickjacking the Authorize button), no referrer. */
@@ -78,6 +82,23 @@ export interface ConsentView {
    * URL (MCP authorization, CIMD security considerations; RFC 8252 §8.6).
    */
   readonly localCimd: boolean;
+  /** The route's upstream services and whether this person has connected them (issue 21). */
+  readonly upstreams?: readonly ConsentUpstream[];
+}
+
+/** One row per upstream: connected, a Connect link (a plain GET, no JavaScript), or who must connect it. */
+function upstreamRows(upstreams: readonly ConsentUpstream[]): string {
+  const e = escapeHtml;
+  return upstreams
+    .map((u) => {
+      const status = u.connected
+        ? `<span class="ok">Connected</span>`
+        : u.connectUrl
+          ? `<a class="button" href="${e(u.connectUrl)}">Connect ${e(u.displayName)}</a>`
+          : `<span class="muted">An administrator must connect ${e(u.displayName)}.</span>`;
+      return `<div><dt>${e(u.displayName)}</dt><dd>${u.summary ? `${e(u.summary)}<br>` : ""}${status}</dd></div>`;
+    })
+    .join("\n");
 }
 
 export function consentPage(v: ConsentView): string {
@@ -107,13 +128,14 @@ ${warnings.join("\n")}
 <div><dt>MCP server</dt><dd>${e(v.routeName)}<br><code>${e(v.routeUrl)}</code> <span class="muted">(${e(v.operationId)})</span></dd></div>
 <div><dt>Access</dt><dd><code>${e(v.scope)}</code>: call the tools of this MCP server</dd></div>
 </dl>
+${v.upstreams?.length ? `<p>It reaches these services with your own connection to each:</p>\n<dl class="upstreams">\n${upstreamRows(v.upstreams)}\n</dl>` : ""}
 ${v.approvedBefore ? `<p class="fine">You authorized this application for this server before, on ${e(v.approvedBefore.toISOString().slice(0, 10))}.</p>` : ""}
 <form method="post" action="${e(v.formAction)}">
 <input type="hidden" name="request" value="${e(v.requestId)}">
 <input type="hidden" name="csrf_token" value="${e(v.csrfToken)}">
 <div class="actions">
 <button type="submit" name="decision" value="cancel">Cancel</button>
-<button type="submit" name="decision" value="approve" class="primary">Authorize</button>
+<button type="submit" name="decision" value="approve" class="primary"${v.upstreams?.some((u) => u.required && !u.connected) ? " disabled" : ""}>Authorize</button>
 </div>
 </form>
 <p class="fine">The application gets access to this one MCP server only, with a token that expires unless the application renews it.</p>`,

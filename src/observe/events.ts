@@ -31,6 +31,8 @@ export interface Rejection {
   readonly jsonRpcErrorCode?: number;
   /** The policy that answered instead of the handler. */
   readonly rejectedBy?: string;
+  /** Set when the rejection is a step of a flow rather than a failure, e.g. connect_required. */
+  readonly outcome?: string;
 }
 
 export type AuthEventLevel = "debug" | "info" | "warn" | "error";

@@ -2,7 +2,7 @@ import type { GatewayConfig, RouteConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { UpstreamRefusal } from "../mcp/forward.ts";
 import type { UpstreamAnswer } from "../mcp/upstream-headers.ts";
-import type { EventScope } from "../observe/events.ts";
+import type { EventScope, Rejection } from "../observe/events.ts";
 import type { Observer } from "../observe/observer.ts";
 import type { Services } from "../services/services.ts";
 
@@ -32,8 +32,13 @@ export interface RequestBody {
 export interface UpstreamAuth {
   /** Set credentials on ctx.upstreamHeaders, or answer the client now (e.g. "connect this upstream first"). */
   prepare(ctx: RequestContext): Promise<Response | undefined> | Response | undefined;
-  /** Refresh and answer "retry", answer the client instead, or undefined for the gateway's -32087 fault. */
+  /**
+   * Refresh and answer "retry" (honoured on the first refusal only), answer the client instead, or
+   * undefined for the gateway's -32087 fault. Called again when the retry is refused too.
+   */
   onRefused?(refusal: UpstreamRefusal, ctx: RequestContext): Promise<"retry" | Response | undefined>;
+  /** How the mcp_request_rejected event describes an early answer of `prepare` (e.g. connect_required). */
+  readonly rejection?: Pick<Rejection, "reasonCode" | "failureOrigin" | "jsonRpcErrorCode" | "outcome">;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { AuthorizationServerOptions } from "./authorization-server.ts";
 import { RemoveHeadersOptions, SetHeadersOptions, SetUpstreamApiKeyOptions } from "./header-policies.ts";
 import { deriveAuthorizationServer, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
 import { McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
+import { McpTokenExchangeInboundOptionsSchema } from "./mcp-token-exchange-inbound.ts";
 
 // Every policy type and handler a project may name, with its options schema: what config/ validates
 // against. No runtime here (config must not load the proxy or the OAuth server to validate a project);
@@ -58,7 +59,7 @@ export const POLICY_TYPES: readonly PolicyType[] = [
     authorizationServer: deriveAuthorizationServer,
   }),
   ...IDP_WRAPPERS.map(([type, exportName]) => pending(type, exportName, "mcp-oauth")),
-  pending("mcp-token-exchange-inbound", "McpTokenExchangeInboundPolicy", "mcp-token-exchange"),
+  policyType({ policyType: "mcp-token-exchange-inbound", exportName: "McpTokenExchangeInboundPolicy", family: "mcp-token-exchange", optionsSchema: McpTokenExchangeInboundOptionsSchema, implemented: true }),
   policyType({ policyType: "mcp-capability-filter-inbound", exportName: "McpCapabilityFilterInboundPolicy", family: "mcp-capability-filter", optionsSchema: CapabilityFilterOptionsSchema, implemented: true }),
   policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true }),
   policyType({ policyType: "remove-headers-inbound", exportName: "RemoveHeadersInboundPolicy", family: "headers", optionsSchema: RemoveHeadersOptions, implemented: true }),

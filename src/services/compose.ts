@@ -1,4 +1,4 @@
-import { resolve as resolvePath } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { InFlightBytes } from "../http/in-flight-bytes.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../log/logger.ts";
@@ -8,7 +8,9 @@ import { LogSink } from "../observe/log-sink.ts";
 import { Observer, type ObserverSink } from "../observe/observer.ts";
 import { openStore, StoreError } from "../store/open.ts";
 import type { Store } from "../store/repositories.ts";
-import { loadOrCreateSecretKey } from "../store/secret-key.ts";
+import { checkDataKey, SealingKey } from "../store/sealed.ts";
+import { loadOrCreateSecretKey, SECRET_KEY_FILE } from "../store/secret-key.ts";
+import { UpstreamRuntime } from "../upstream/runtime.ts";
 import type { Services } from "./services.ts";
 
 // The composition root: the one module that builds a gateway process's Services from options. The CLI
@@ -48,9 +50,15 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const resolve = options.resolve ?? systemResolve;
   let store: Store;
   let dataKey: Uint8Array;
+  let sealing: SealingKey;
   try {
     store = options.store ?? (await openStore(dataDir));
     dataKey = loadOrCreateSecretKey(dataDir);
+    sealing = new SealingKey(dataKey);
+    await checkDataKey(store.meta, sealing, join(dataDir, SECRET_KEY_FILE)).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
   } catch (err) {
     if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
     throw err;
@@ -58,6 +66,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   log.secrets.add(Buffer.from(dataKey).toString("base64url"));
   const observer = new Observer([new LogSink(log), ...(options.sinks ?? [])]);
   const oauth = createOAuthRuntime({ store, log, now, mode: options.mode, resolve, fetch: outboundFetch });
+  const upstream = new UpstreamRuntime({ store, sealing, dataKey, fetch: outboundFetch, resolve, now, mode: options.mode, log });
   let demo: DemoUpstream | undefined;
 
   return {
@@ -74,6 +83,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     resolve,
     oauth,
     requestBodies: new InFlightBytes(),
+    upstream,
     demoUpstreamUrl() {
       if (!demo) {
         demo = startDemoUpstream();
@@ -86,9 +96,11 @@ export async function createServices(options: ServicesOptions): Promise<Services
     },
     start() {
       oauth.start();
+      upstream.start();
     },
     async stop() {
       oauth.stop();
+      upstream.stop();
       demo?.stop();
       await store.close();
     },

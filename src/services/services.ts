@@ -5,6 +5,7 @@ import type { OAuthRuntime } from "../oauth/runtime.ts";
 import type { Resolve } from "../oauth/ssrf.ts";
 import type { Observer } from "../observe/observer.ts";
 import type { Store } from "../store/repositories.ts";
+import type { UpstreamRuntime } from "../upstream/runtime.ts";
 
 /**
  * The long-lived parts of one gateway process, shared by every config reload: built once by
@@ -33,6 +34,8 @@ export interface Services {
   readonly requestBodies: InFlightBytes;
   /** The OAuth authorization server's process-wide state: token cache, CIMD cache, sweeper. */
   readonly oauth: OAuthRuntime;
+  /** Upstream OAuth (the token exchange): the connection vault, discovery and registration, refresh. */
+  readonly upstream: UpstreamRuntime;
   /** URL of the built-in demo upstream, started on first use (rewritePattern "mcpgw:demo"). */
   demoUpstreamUrl(): string;
   /** The demo upstream's URL if it is running. */

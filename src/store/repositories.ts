@@ -157,12 +157,92 @@ export interface TokenRepository {
   sweep(now: number, codesExpiredBefore: number): Promise<TokenSweepCounts>;
 }
 
+/**
+ * A person's (or, in shared mode, the gateway's) connection to one upstream MCP server (issue 21). The
+ * tokens are one AES-GCM box (src/store/sealed.ts) under the data-dir key, with "subject\0upstreamId" as
+ * associated data, so a row copied onto another person's key does not open. Shared connections use
+ * subject "" (no IdP issues an empty `sub`).
+ */
+export interface UpstreamConnectionRow {
+  readonly subject: string;
+  readonly upstreamId: string;
+  readonly authProfileId: string;
+  /** "active", or "reconsent_required" once the upstream refused a refreshed token or the refresh token. */
+  readonly status: "active" | "reconsent_required";
+  /** Sealed JSON of the upstream tokens; empty once the connection needs consent again. */
+  readonly sealedTokens: Uint8Array;
+  readonly scope: string | null;
+  /** When the upstream access token expires (epoch ms), null when the upstream did not say. */
+  readonly accessExpiresAt: number | null;
+  /** Who made the connection: the subject, or the administrator of a shared connection. */
+  readonly connectedBy: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The gateway's client registration at an upstream authorization server, per authProfileId. */
+export interface UpstreamClientRow {
+  readonly authProfileId: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Sealed client secret (associated data: the authProfileId), null for public clients. */
+  readonly sealedSecret: Uint8Array | null;
+  readonly tokenEndpointAuthMethod: string;
+  /** The redirect URI registered with it: a new public origin means a new registration. */
+  readonly redirectUri: string;
+  readonly kind: "dcr" | "cimd";
+  readonly createdAt: number;
+}
+
+/** A connect flow between the redirect to the upstream and its callback (state is stored hashed). */
+export interface UpstreamConnectStateRow {
+  readonly stateHash: string;
+  readonly subject: string;
+  readonly upstreamId: string;
+  /** Sealed JSON: PKCE verifier, redirect URI, client id, issuer, resource, where to return. */
+  readonly sealedFlow: Uint8Array;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface UpstreamConnectionFilter {
+  readonly subject?: string;
+  readonly upstreamId?: string;
+}
+
+/** Upstream connections, the gateway's registrations with upstream authorization servers, pending connects. */
+export interface UpstreamConnectionRepository {
+  find(subject: string, upstreamId: string): Promise<UpstreamConnectionRow | undefined>;
+  /** Inserts or replaces the connection of (subject, upstreamId). */
+  save(row: UpstreamConnectionRow): Promise<void>;
+  list(filter: UpstreamConnectionFilter): Promise<UpstreamConnectionRow[]>;
+  /** Deletes the matching connections; returns them. */
+  remove(filter: UpstreamConnectionFilter): Promise<UpstreamConnectionRow[]>;
+  findClient(authProfileId: string): Promise<UpstreamClientRow | undefined>;
+  saveClient(row: UpstreamClientRow): Promise<void>;
+  removeClient(authProfileId: string): Promise<void>;
+  insertConnectState(row: UpstreamConnectStateRow): Promise<void>;
+  /** Single use: the state, removed, unless unknown or expired. */
+  takeConnectState(stateHash: string, now: number): Promise<UpstreamConnectStateRow | undefined>;
+  /** Removes expired connect states; returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
+/** Small gateway-wide values (gateway_meta): e.g. the data-dir key check. */
+export interface MetaRepository {
+  get(key: string): Promise<string | undefined>;
+  /** Sets the value unless the key exists; returns the value now stored. */
+  setIfAbsent(key: string, value: string): Promise<string>;
+}
+
 /** Every repository; what a transaction hands its callback. New table groups add a member here. */
 export interface Repositories {
   readonly clients: ClientRepository;
   readonly flows: FlowRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
+  readonly upstream: UpstreamConnectionRepository;
+  readonly meta: MetaRepository;
 }
 
 export interface Store extends Repositories {

@@ -106,7 +106,7 @@ const cases: Case[] = [
     name: "a policy type mcpgw does not implement",
     files: { policies: { policies: [P("r", "rate-limit-inbound", "RateLimitInboundPolicy")] } },
     // The list names only what works: registered-but-pending types (IdP wrappers, token exchange) would answer 501.
-    expect: [{ code: "MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", file: "config/policies.json", pointer: "/policies/0/policyType", message: /rate-limit-inbound/, hint: /set-headers-inbound/, hintNot: /Did you mean|mcp-auth0-oauth-inbound|mcp-token-exchange-inbound/ }],
+    expect: [{ code: "MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", file: "config/policies.json", pointer: "/policies/0/policyType", message: /rate-limit-inbound/, hint: /set-headers-inbound/, hintNot: /Did you mean|mcp-auth0-oauth-inbound/ }],
   },
   {
     name: "a policy whose export does not match its type",
@@ -285,6 +285,14 @@ const cases: Case[] = [
       routes: routesDoc({ "/mcp/a": { "get,post": mcpRoute("a", UP, ["mcp-token-exchange-a", "mcp-token-exchange-b"]) } }),
     },
     expect: [{ code: "MCPGW_CONFIG_MULTIPLE_TOKEN_EXCHANGE", file: "config/routes.oas.json", pointer: "/paths/~1mcp~1a/get,post/x-zuplo-route/policies/inbound" }],
+  },
+  {
+    name: "a token-exchange policy before the MCP OAuth policy",
+    files: {
+      policies: { policies: [exchange("mcp-token-exchange-a"), auth0("auth")] },
+      routes: routesDoc({ "/mcp/a": { "get,post": mcpRoute("a", UP, ["mcp-token-exchange-a", "auth"]) } }),
+    },
+    expect: [{ code: "MCPGW_CONFIG_TOKEN_EXCHANGE_WITHOUT_OAUTH", file: "config/routes.oas.json", pointer: "/paths/~1mcp~1a/get,post/x-zuplo-route/policies/inbound/0" }],
   },
   {
     name: "two token-exchange policies sharing an upstream id",

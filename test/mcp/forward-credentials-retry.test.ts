@@ -66,18 +66,19 @@ describe("forward step: upstream refuses the gateway's credentials", () => {
     expect(answer.response.status).toBe(200);
     expect(await answer.response.json()).toEqual({ jsonrpc: "2.0", id: 7, result: { tools: [] } });
     expect(seen).toEqual(["Bearer stale", "Bearer fresh"]);
-    expect(refusals).toEqual([{ status: 401, wwwAuthenticate: 'Bearer error="invalid_token", scope="read"' }]);
+    expect(refusals).toEqual([{ status: 401, wwwAuthenticate: 'Bearer error="invalid_token", scope="read"', attempt: 1 }]);
     expect(completions).toHaveLength(1);
     expect(completions[0]).toMatchObject({ outcome: "success", httpStatus: 200, attempts: 2 });
   });
 
   it("never retries twice: a second refusal is the -32087 fault, still one completion", async () => {
     seen.length = 0;
-    let asked = 0;
-    const { ex, completions } = exchange("stale", async () => (asked++, "retry"));
+    const asked: number[] = [];
+    // Told which attempt was refused; asking for a retry again after the second is not honoured.
+    const { ex, completions } = exchange("stale", async (refusal) => (asked.push(refusal.attempt), "retry"));
     const answer = await forwardToUpstream(target(), ex);
     expect(seen).toEqual(["Bearer stale", "Bearer stale"]);
-    expect(asked).toBe(1);
+    expect(asked).toEqual([1, 2]);
     expect(answer.response.status).toBe(502);
     expect(((await answer.response.json()) as { error: { code: number } }).error.code).toBe(-32087);
     expect(completions).toHaveLength(1);

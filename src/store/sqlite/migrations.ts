@@ -115,4 +115,47 @@ export const MIGRATIONS: readonly Migration[] = [
     ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    // Per-user upstream OAuth (issue 21). Upstream tokens and client secrets are AES-GCM boxes under the
+    // data-dir key (src/store/sealed.ts); connect states are looked up by the hash of their `state`.
+    version: 3,
+    name: "upstream_connections",
+    sql: `
+    CREATE TABLE upstream_connections (
+      subject TEXT NOT NULL,
+      upstream_id TEXT NOT NULL,
+      auth_profile_id TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('active', 'reconsent_required')),
+      sealed_tokens BLOB NOT NULL,
+      scope TEXT,
+      access_expires_at INTEGER,
+      connected_by TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      PRIMARY KEY (subject, upstream_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX upstream_connections_upstream ON upstream_connections (upstream_id);
+
+    CREATE TABLE upstream_clients (
+      auth_profile_id TEXT PRIMARY KEY,
+      issuer TEXT NOT NULL,
+      client_id TEXT NOT NULL,
+      sealed_secret BLOB,
+      token_endpoint_auth_method TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('dcr', 'cimd')),
+      created_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE upstream_connect_states (
+      state_hash TEXT PRIMARY KEY,
+      subject TEXT NOT NULL,
+      upstream_id TEXT NOT NULL,
+      sealed_flow BLOB NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX upstream_connect_states_expiry ON upstream_connect_states (expires_at);
+    `,
+  },
 ];
