@@ -25,6 +25,8 @@ export interface GatewayOptions extends ProjectFiles {
   /** Environment the project's $env(...) references resolve against (not process.env). */
   env?: Record<string, string>;
   logLevel?: LogLevel;
+  /** The port to listen on (default: any free one). */
+  port?: number;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayUnderTest> {
@@ -46,7 +48,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayUnde
   let running: RunningGateway;
   try {
     running = await serve(
-      { projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
+      { projectDir, port: options.port ?? 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
       "start",
       options.env ?? {},
       { sink },
