@@ -5,12 +5,13 @@ import { federatedServer, firstFailing, hasScheme, idpWrapper, isBareHost, wrapp
 // cognito-idp service; the browser signs in on the pool's hosted domain (Cognito's or a custom one).
 
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d+$/;
+const POOL_ID = /^[a-z]{2}(-gov)?-[a-z]+-\d+_[A-Za-z0-9]+$/;
 
 const Options = v.pipe(
   v.strictObject({
     ...wrapperEntries(),
     awsRegion: firstFailing([[(s) => REGION.test(s), "Invalid Cognito region (awsRegion): expected an AWS region code such as us-east-1"]]),
-    userPoolId: firstFailing([[(s) => /^[a-z]{2}(-gov)?-[a-z]+-\d+_[A-Za-z0-9]+$/.test(s), "Invalid Cognito user pool id (userPoolId): expected the pool id as the console shows it, e.g. us-east-1_AbC123xyZ"]]),
+    userPoolId: firstFailing([[(s) => POOL_ID.test(s), "Invalid Cognito user pool id (userPoolId): expected the pool id as the console shows it, e.g. us-east-1_AbC123xyZ"]]),
     userPoolDomain: firstFailing([
       [(s) => !hasScheme(s), "Invalid Cognito user pool domain (userPoolDomain): drop the https:// prefix, e.g. my-app.auth.us-east-1.amazoncognito.com"],
       [(s) => !s.includes("/"), "Invalid Cognito user pool domain (userPoolDomain): give the host only, without a trailing slash or path, e.g. my-app.auth.us-east-1.amazoncognito.com"],
@@ -18,7 +19,8 @@ const Options = v.pipe(
     ]),
   }),
   v.forward(
-    v.check((o) => o.userPoolId.startsWith(`${o.awsRegion}_`), "Invalid Cognito user pool id (userPoolId): the pool belongs to another region than awsRegion; a pool id starts with its region"),
+    // Only once both are well-formed: a malformed one has its own message.
+    v.check((o) => !REGION.test(o.awsRegion) || !POOL_ID.test(o.userPoolId) || o.userPoolId.startsWith(`${o.awsRegion}_`), "Invalid Cognito user pool id (userPoolId): the pool belongs to another region than awsRegion; a pool id starts with its region"),
     ["userPoolId"],
   ),
 );
