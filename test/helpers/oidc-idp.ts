@@ -129,7 +129,7 @@ export async function startOidcIdp(options: OidcIdpOptions): Promise<OidcIdp> {
     ...(options.routes ? { routes: options.routes } : {}),
     // The account's claims go into the ID token (not only to userinfo), as most IdPs configure them.
     conformIdTokenClaims: false,
-    claims: { openid: ["sub"], email: ["email"], profile: ["name", "roles", "groups"] },
+    claims: { openid: ["sub"], email: ["email"], profile: ["name", "roles", "groups", "realm_access"] },
     findAccount: async (_ctx: unknown, id: string) => {
       const claims = options.accounts[id];
       return claims ? { accountId: id, claims: async () => ({ sub: id, ...claims }) } : undefined;
