@@ -47,11 +47,13 @@ function basicCredentialsMatch(header: string | null): boolean {
   return id === CLIENT_ID && secret === SECRET;
 }
 
-async function startTinyIdp(): Promise<TinyIdp & { sign: (claims: Record<string, unknown>, kid?: string) => Promise<string>; other: Awaited<ReturnType<typeof rsaKey>> }> {
+type Sign = (claims: Record<string, unknown>, kid?: string, key?: CryptoKey) => Promise<string>;
+
+async function startTinyIdp(): Promise<TinyIdp & { sign: Sign; other: Awaited<ReturnType<typeof rsaKey>> }> {
   const main = await rsaKey("k1");
   const other = await rsaKey("k1"); // same kid, different key: a forged signature
   const codes = new Map<string, string>(); // code → nonce
-  const sign = (claims: Record<string, unknown>, kid = "k1", key = main.privateKey) => new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
+  const sign: Sign = (claims, kid = "k1", key = main.privateKey) => new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).sign(key);
   let idp!: TinyIdp & { sign: typeof sign; other: typeof other };
   const server = Bun.serve({
     hostname: "127.0.0.1",

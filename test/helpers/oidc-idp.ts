@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
-import Provider from "oidc-provider";
+import Provider, { type Configuration, type KoaContextWithOIDC } from "oidc-provider";
 
 // The team's identity provider in tests: node-oidc-provider (a certified OpenID Provider), on a
 // loopback port, optionally under a path prefix with Keycloak- or Okta-shaped endpoint paths. Its
@@ -130,22 +130,22 @@ export async function startOidcIdp(options: OidcIdpOptions): Promise<OidcIdp> {
     // The account's claims go into the ID token (not only to userinfo), as most IdPs configure them.
     conformIdTokenClaims: false,
     claims: { openid: ["sub"], email: ["email"], profile: ["name", "roles", "groups", "realm_access"] },
-    findAccount: async (_ctx: unknown, id: string) => {
+    findAccount: async (_ctx, id) => {
       const claims = options.accounts[id];
       return claims ? { accountId: id, claims: async () => ({ sub: id, ...claims }) } : undefined;
     },
-    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${mountPath}/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
     // Consent at the IdP is not under test: every requested scope is granted.
-    loadExistingGrant: async (ctx: { oidc: { client: { clientId: string }; session: { accountId: string }; params: { scope: string }; provider: Provider } }) => {
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope(ctx.oidc.params.scope);
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+      grant.addOIDCScope(String(ctx.oidc.params!.scope));
       await grant.save();
       return grant;
     },
     pkce: { required: () => options.pkceRequired ?? false },
     features: { devInteractions: { enabled: false } },
     cookies: { keys: ["test-idp-cookie-key"] },
-  } as ConstructorParameters<typeof Provider>[1]);
+  } satisfies Configuration);
   // oidc-provider logs its development warnings through console; the tests do not need them.
   provider.on("server_error", (_ctx: unknown, err: Error) => console.error("oidc-provider server_error", err));
 
