@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { REPO } from "../helpers/cli.ts";
 import { startGateway, type GatewayUnderTest } from "../helpers/gateway.ts";
 import { gatewayTokenVia, signInAtIdp } from "../helpers/idp-flow.ts";
 import { freePort, startOidcIdp, type OidcIdp } from "../helpers/oidc-idp.ts";
@@ -159,4 +163,24 @@ describe("sign-in through the team's IdP (oidc-provider) under mcpgw start", () 
     expect(page.status).toBe(400);
     expect(page.body).toContain("<code>login_state_missing</code>");
   });
+});
+
+describe("the stock MCP Inspector CLI through the team's IdP", () => {
+  it("registers, has the person sign in at the IdP and consent, and calls a tool", async () => {
+    // Its own discovery, DCR, PKCE and token code; $BROWSER is fake-browser.ts signing in as alice.
+    const home = mkdtempSync(join(tmpdir(), "mcpgw-inspector-idp-"));
+    const browserScript = join(home, "browser.sh");
+    writeFileSync(browserScript, `#!/bin/sh\nFAKE_BROWSER_IDP_USER=alice "${process.execPath}" "${join(import.meta.dir, "fake-browser.ts")}" "$1" >>"${home}/browser.log" 2>&1 &\n`);
+    chmodSync(browserScript, 0o755);
+    const inspector = join(REPO, "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js");
+    const proc = Bun.spawn(["node", inspector, "--cli", `${gw.url}${PATH}`, "--transport", "http", "--format", "json", "--method", "tools/call", "--tool-name", "add", "--tool-arg", "a=2", "--tool-arg", "b=40"], {
+      env: { PATH: process.env.PATH ?? "", HOME: home, MCP_INSPECTOR_SECRET_STORE: "memory", MCP_AUTO_OPEN_ENABLED: "true", BROWSER: browserScript },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    expect(out + err).toContain('"sum":42');
+    expect(await proc.exited).toBe(0);
+    expect(gw.events("mcp_auth_consent_approved").some((e) => e.subjectId === "alice" && String(e.clientId).length > 0)).toBe(true);
+  }, 60_000);
 });

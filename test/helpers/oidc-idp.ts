@@ -146,7 +146,7 @@ export async function startOidcIdp(options: OidcIdpOptions): Promise<OidcIdp> {
     features: { devInteractions: { enabled: false } },
     cookies: { keys: ["test-idp-cookie-key"] },
   } satisfies Configuration);
-  // oidc-provider logs its development warnings through console; the tests do not need them.
+  // A failure inside the provider would otherwise show only as a 500 page in the browser.
   provider.on("server_error", (_ctx: unknown, err: Error) => console.error("oidc-provider server_error", err));
 
   return {
