@@ -254,3 +254,43 @@ describe("IdP wrappers in a project", () => {
     expect(problem?.message).toContain("Invalid Auth0 domain (auth0Domain): drop the https:// prefix");
   });
 });
+
+describe("the docs' examples (docs/idp/*.md)", () => {
+  // Plausible values for every $env(...) the pages use, in each IdP's own format.
+  const ENV: Record<string, string> = {
+    AUTH0_DOMAIN: "acme.us.auth0.com",
+    CLERK_FRONTEND_API_URL: "https://clerk.acme.com",
+    COGNITO_USER_POOL_ID: "eu-west-1_AbC123",
+    ENTRA_TENANT_ID: UUID,
+    ENTRA_CLIENT_ID: UUID,
+    GOOGLE_CLIENT_ID: "123456789012-abc123.apps.googleusercontent.com",
+    LOGTO_ENDPOINT: "https://acme.logto.app",
+    OKTA_DOMAIN: "acme.okta.com",
+    ONELOGIN_SUBDOMAIN: "acme",
+    PING_ENVIRONMENT_ID: UUID,
+    WORKOS_CLIENT_ID: "client_01HZBC6N1EB1ZY7KG32X",
+  };
+  const pages = [...new Bun.Glob("*.md").scanSync(`${import.meta.dir}/../../docs/idp`)].filter((f) => f !== "README.md");
+
+  it("has a page per wrapper and one for the generic policy", () => {
+    expect(pages.length).toBe(12);
+  });
+
+  for (const page of pages) {
+    it(`${page}: the example loads as a project`, async () => {
+      const text = await Bun.file(`${import.meta.dir}/../../docs/idp/${page}`).text();
+      const block = /```json\n([\s\S]*?)```/.exec(text)?.[1];
+      const policies = JSON.parse(block!) as { policies: { name: string }[] };
+      const env = new Proxy(ENV, { get: (t, k: string) => t[k] ?? `value-of-${k.toLowerCase()}` });
+      const dir = writeProject({
+        zuplo: MCP_ZUPLO,
+        policies,
+        routes: routesDoc({ "/mcp/a": { "get,post": mcpRoute("a", "mcpgw:demo", [policies.policies[0]!.name]) } }),
+      });
+      const referenced = [...JSON.stringify(policies).matchAll(/\$env\((\w+)\)/g)].map((m) => m[1]!);
+      const r = loadProject(dir, { env: Object.fromEntries(referenced.map((k) => [k, env[k]!])) });
+      if (!r.ok) throw new Error(`${page}: ${JSON.stringify(r.problems, null, 2)}`);
+      expect(r.config.authorizationServer?.options.login.kind).toBe("federated_oidc");
+    });
+  }
+});
