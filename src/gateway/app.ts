@@ -100,13 +100,16 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
     now: services.now,
     basePath: config.settings.basePath,
     devUsers: config.settings.devLogin.users,
-    login: browserLoginFor,
+    login: (options) => browserLoginFor(options, { fetch: services.fetch, secret: services.dataKey }),
     upstreams: consentUpstreams(upstreams, services.upstream, config.settings.basePath),
   });
-  const unavailable = server.login.unavailable();
-  if (unavailable !== undefined) {
-    services.log.warn("mcp_auth_federated_login_unavailable", `The policy "${as.policyName}" uses a federated browserLogin; ${unavailable} /oauth/authorize will answer server_error.`, { policy: as.policyName });
-  } else if (server.login.kind === "local_dev" && services.mode === "start") {
+  if (server.login.kind === "federated_oidc") {
+    // The one value the operator must copy into the IdP's app registration (spec §2.6).
+    const origin = config.settings.publicOrigin ?? "https://<gateway-host>";
+    const redirectUri = `${origin}${config.settings.basePath}/oauth/callback`;
+    const hint = config.settings.publicOrigin ? "" : " (set mcpgw.publicOrigin in zuplo.jsonc to print it exactly)";
+    services.log.info("mcp_auth_idp_redirect_uri", `The policy "${as.policyName}" signs people in through ${new URL(as.options.oidc.issuer).host}; register this redirect URI at the identity provider: ${redirectUri}${hint}.`, { policy: as.policyName, redirectUri });
+  } else if (services.mode === "start") {
     services.log.warn("mcp_auth_dev_login_disabled", `The policy "${as.policyName}" uses /oauth/dev-login, which answers 403 under \`mcpgw start\`; nobody can sign in.`, { policy: as.policyName });
   }
   mountOAuthServer(app, server, config.settings);

@@ -46,6 +46,8 @@ export interface OAuthServer {
 
 /** One request to an AS endpoint. */
 export interface OAuthRequest {
+  /** This request's id, on its log lines and on error pages (so a person's screenshot finds the log). */
+  readonly requestId: string;
   readonly request: Request;
   readonly url: URL;
   /** Public origin (publicOrigin()): issuer and every generated URL derive from it. */

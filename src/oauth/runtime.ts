@@ -24,7 +24,7 @@ export interface OAuthRuntime {
   readonly assertionReplay: AssertionReplayCache;
   /** Revoke a grant (every token issued under it) and drop it from the token cache. */
   revokeGrant(grantId: string): Promise<boolean>;
-  /** Delete expired clients, requests, sessions, codes, tokens and grants. */
+  /** Delete expired clients, requests, sessions, login states, codes, tokens and grants. */
   sweep(): Promise<void>;
   /** Sweep now and every 10 minutes. */
   start(): void;
@@ -52,7 +52,7 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
   const sweep = async () => {
     const t = now();
     try {
-      const removed = { clients: await store.clients.sweep(t), flows: await store.flows.sweep(t), sessions: await store.sessions.sweep(t), ...(await store.tokens.sweep(t, t - CODE_REPLAY_WINDOW_MS)) };
+      const removed = { clients: await store.clients.sweep(t), flows: await store.flows.sweep(t), sessions: await store.sessions.sweep(t), logins: await store.logins.sweep(t), ...(await store.tokens.sweep(t, t - CODE_REPLAY_WINDOW_MS)) };
       log.debug("mcp_auth_store_swept", "Expired OAuth rows removed.", removed);
     } catch (err) {
       log.warn("mcp_auth_store_sweep_failed", "Removing expired OAuth rows failed; will retry.", { errMessage: (err as Error).message });

@@ -33,8 +33,10 @@ export function mountOAuthServer(app: Hono<Env>, server: OAuthServer, settings: 
 
   const oauthRequest = (c: Ctx): OAuthRequest => {
     const url = new URL(c.req.url);
-    const log = server.log.child({ requestId: crypto.randomUUID(), endpoint: url.pathname });
+    const requestId = crypto.randomUUID();
+    const log = server.log.child({ requestId, endpoint: url.pathname });
     return {
+      requestId,
       request: c.req.raw,
       url,
       origin: publicOrigin(c.req.raw, url, settings),

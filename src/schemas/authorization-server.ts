@@ -19,12 +19,23 @@ export type BrowserLoginOptions =
       readonly audience?: string;
       readonly pkce: "S256" | "none";
       readonly remoteTimeoutMs: number;
+      /**
+       * How the gateway authenticates at the IdP's token endpoint: HTTP Basic (RFC 6749 §2.3.1, what
+       * every OIDC provider must accept), or the secret in the form body for IdPs that take only that.
+       */
+      readonly tokenEndpointAuthMethod: "client_secret_basic" | "client_secret_post";
     };
 
 export interface AuthorizationServerOptions {
   readonly login: BrowserLoginOptions;
   /** The IdP whose ID tokens sign people in (federated login). */
-  readonly oidc: { readonly issuer: string; readonly jwksUrl: string; readonly audience?: string };
+  readonly oidc: {
+    readonly issuer: string;
+    readonly jwksUrl: string;
+    readonly audience?: string;
+    /** Other exact spellings of the issuer the IdP puts in `iss` (Google: `accounts.google.com`). */
+    readonly issuerAliases?: readonly string[];
+  };
   /** How long a pending authorization request lives (authorize → consent). */
   readonly stateTtlSeconds: number;
   readonly sessionTtlSeconds: number;

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import type { AuthorizationServerOptions } from "./authorization-server.ts";
+import { IDP_WRAPPERS } from "./idp/index.ts";
 import { RemoveHeadersOptions, SetHeadersOptions, SetUpstreamApiKeyOptions } from "./header-policies.ts";
 import { deriveAuthorizationServer, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
 import { McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
@@ -33,22 +34,6 @@ function pending(type: string, exportName: string, family: PolicyFamily): Policy
   return { policyType: type, exportName, family, optionsSchema: v.looseObject({}), implemented: false };
 }
 
-// The IdP wrappers compose mcp-oauth-inbound with provider-derived OIDC URLs (spec §2.6); their option
-// checks and derivations land with the IdP milestone.
-const IDP_WRAPPERS: readonly [policyType: string, exportName: string][] = [
-  ["mcp-auth0-oauth-inbound", "McpAuth0OAuthInboundPolicy"],
-  ["mcp-clerk-oauth-inbound", "McpClerkOAuthInboundPolicy"],
-  ["mcp-cognito-oauth-inbound", "McpCognitoOAuthInboundPolicy"],
-  ["mcp-entra-oauth-inbound", "McpEntraOAuthInboundPolicy"],
-  ["mcp-google-oauth-inbound", "McpGoogleOAuthInboundPolicy"],
-  ["mcp-keycloak-oauth-inbound", "McpKeycloakOAuthInboundPolicy"],
-  ["mcp-logto-oauth-inbound", "McpLogtoOAuthInboundPolicy"],
-  ["mcp-okta-oauth-inbound", "McpOktaOAuthInboundPolicy"],
-  ["mcp-onelogin-oauth-inbound", "McpOneLoginOAuthInboundPolicy"],
-  ["mcp-ping-oauth-inbound", "McpPingOAuthInboundPolicy"],
-  ["mcp-workos-oauth-inbound", "McpWorkosOAuthInboundPolicy"],
-];
-
 export const POLICY_TYPES: readonly PolicyType[] = [
   policyType({
     policyType: "mcp-oauth-inbound",
@@ -58,7 +43,10 @@ export const POLICY_TYPES: readonly PolicyType[] = [
     implemented: true,
     authorizationServer: deriveAuthorizationServer,
   }),
-  ...IDP_WRAPPERS.map(([type, exportName]) => pending(type, exportName, "mcp-oauth")),
+  // The IdP wrappers compose mcp-oauth-inbound with provider-derived OIDC URLs (spec §2.6, src/schemas/idp/).
+  ...IDP_WRAPPERS.map((w) =>
+    policyType({ policyType: w.policyType, exportName: w.exportName, family: "mcp-oauth", optionsSchema: w.optionsSchema, implemented: true, authorizationServer: w.derive }),
+  ),
   policyType({ policyType: "mcp-token-exchange-inbound", exportName: "McpTokenExchangeInboundPolicy", family: "mcp-token-exchange", optionsSchema: McpTokenExchangeInboundOptionsSchema, implemented: true }),
   policyType({ policyType: "mcp-capability-filter-inbound", exportName: "McpCapabilityFilterInboundPolicy", family: "mcp-capability-filter", optionsSchema: CapabilityFilterOptionsSchema, implemented: true }),
   policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true }),

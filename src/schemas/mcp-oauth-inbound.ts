@@ -1,10 +1,25 @@
 import * as v from "valibot";
+import { isLoopbackHostname } from "../http/host.ts";
 import type { AuthorizationServerOptions } from "./authorization-server.ts";
 
 // Options of Zuplo's generic MCP OAuth policy (spec §2.5), and the authorization server they describe.
+// The IdP wrappers (src/schemas/idp/) share the gateway, idJag and TTL pieces.
 
 const Url = v.pipe(v.string(), v.url("must be an absolute URL"));
-const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+export const PositiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/**
+ * Where the gateway sends codes and client secrets, or fetches signing keys from: https, or http on this
+ * machine only (a local IdP, e.g. in tests). Anything else would send the client secret in clear text.
+ */
+export function isSecureOrLoopbackUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHostname(u.hostname));
+  } catch {
+    return false;
+  }
+}
 
 /** The dev-login shortcut is recognised by its path; its host and port are ignored (docs/oauth.md). */
 export function isDevLoginUrl(url: string): boolean {
@@ -32,31 +47,43 @@ const BrowserLogin = v.pipe(
     (b) => isDevLoginUrl(b.url) || (b.tokenUrl !== undefined && b.clientId !== undefined && b.clientSecret !== undefined),
     "a federated browserLogin needs tokenUrl, clientId and clientSecret (only the /oauth/dev-login shortcut works without them)",
   ),
+  v.check(
+    (b) => isDevLoginUrl(b.url) || [b.url, b.tokenUrl ?? ""].every(isSecureOrLoopbackUrl),
+    "browserLogin.url and browserLogin.tokenUrl must be https URLs (http only on 127.0.0.1, localhost or [::1]): the gateway sends its client secret and the sign-in code there",
+  ),
 );
 
-const IdJag = v.pipe(
+export const IdJag = v.pipe(
   v.looseObject({ enabled: v.boolean() }),
   v.check((j) => !j.enabled, "idJag (Cross App Access) is not supported by this mcpgw version yet; remove it or set enabled to false"),
 );
 
-export const McpOAuthInboundOptionsSchema = v.strictObject({
-  oidc: v.strictObject({
-    issuer: Url,
-    jwksUrl: Url,
-    audience: v.optional(v.string()),
+export const GatewayTtls = v.optional(
+  v.strictObject({
+    accessTokenTtlSeconds: v.optional(PositiveInt, 900),
+    // Spec §2.4: the docs say "long-lived", the schema says 30 days; we take the schema's default.
+    refreshTokenTtlSeconds: v.optional(PositiveInt, 2_592_000),
+    cimdEnabled: v.optional(v.boolean(), true),
   }),
-  browserLogin: BrowserLogin,
-  gateway: v.optional(
-    v.strictObject({
-      accessTokenTtlSeconds: v.optional(PositiveInt, 900),
-      // Spec §2.4: the docs say "long-lived", the schema says 30 days; we take the schema's default.
-      refreshTokenTtlSeconds: v.optional(PositiveInt, 2_592_000),
-      cimdEnabled: v.optional(v.boolean(), true),
+  {},
+);
+
+export const McpOAuthInboundOptionsSchema = v.pipe(
+  v.strictObject({
+    oidc: v.strictObject({
+      issuer: Url,
+      jwksUrl: Url,
+      audience: v.optional(v.string()),
     }),
-    {},
+    browserLogin: BrowserLogin,
+    gateway: GatewayTtls,
+    idJag: v.optional(IdJag),
+  }),
+  v.forward(
+    v.check((o) => isDevLoginUrl(o.browserLogin.url) || isSecureOrLoopbackUrl(o.oidc.jwksUrl), "oidc.jwksUrl must be an https URL (http only on 127.0.0.1, localhost or [::1]): ID tokens are verified with the keys found there"),
+    ["oidc", "jwksUrl"],
   ),
-  idJag: v.optional(IdJag),
-});
+);
 
 export type McpOAuthInboundOptions = v.InferOutput<typeof McpOAuthInboundOptionsSchema>;
 
@@ -76,6 +103,7 @@ export function deriveAuthorizationServer(options: McpOAuthInboundOptions): Auth
           ...(b.audience !== undefined ? { audience: b.audience } : {}),
           pkce: b.pkce,
           remoteTimeoutMs: b.remoteTimeoutMs,
+          tokenEndpointAuthMethod: "client_secret_basic",
         },
     oidc: options.oidc,
     stateTtlSeconds: b.stateTtlSeconds,

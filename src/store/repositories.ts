@@ -84,6 +84,33 @@ export interface SessionRepository {
   sweep(now: number): Promise<number>;
 }
 
+/** A sign-in sent to the IdP (federated login), from the redirect to the IdP until its callback. */
+export interface LoginStateRow {
+  /** SHA-256 of the `state` sent to the IdP. */
+  readonly stateHash: string;
+  /** The pending authorization request the sign-in is for. */
+  readonly requestId: string;
+  /** SHA-256 of the `nonce` the ID token must carry. */
+  readonly nonceHash: string;
+  /** SHA-256 of the login cookie of the browser that started the sign-in (login CSRF, RFC 6749 §10.12). */
+  readonly browserHash: string;
+  /** The redirect_uri sent to the IdP, repeated verbatim in the token request (RFC 6749 §4.1.3). */
+  readonly redirectUri: string;
+  /** 1 when a PKCE challenge was sent. */
+  readonly pkce: number;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** Sign-ins in flight at the IdP. `take` is the replay guard. */
+export interface LoginStateRepository {
+  insert(row: LoginStateRow): Promise<void>;
+  /** Removes and returns the live row for `stateHash`; undefined when unknown, expired or already taken. */
+  take(stateHash: string, now: number): Promise<LoginStateRow | undefined>;
+  /** Removes expired rows; returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
 /** An authorization code: 60 s, single use, bound to client, redirect URI, PKCE challenge and resource. */
 export interface CodeRow {
   readonly codeHash: string;
@@ -243,6 +270,7 @@ export interface Repositories {
   readonly tokens: TokenRepository;
   readonly upstream: UpstreamConnectionRepository;
   readonly meta: MetaRepository;
+  readonly logins: LoginStateRepository;
 }
 
 export interface Store extends Repositories {

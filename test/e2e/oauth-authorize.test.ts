@@ -209,16 +209,23 @@ describe("consent page", () => {
 });
 
 describe("federated browser login", () => {
-  it("loads, but authorize answers server_error: federated login is not available in this version", async () => {
+  it("sends a browser without a session to the IdP with code, state, nonce and our callback (test/e2e/idp-login.test.ts runs the rest)", async () => {
     const fed = await startGateway(
-      writeOAuthProject({ browserLogin: { url: "https://idp.example/authorize", tokenUrl: "https://idp.example/token", clientId: "gw", clientSecret: "s3cret-value" } }),
+      writeOAuthProject({ browserLogin: { url: "https://idp.example/authorize?tenant=t1", tokenUrl: "https://idp.example/token", clientId: "gw", clientSecret: "s3cret-value" } }),
     );
     try {
       const id = (await registerClient(fed.url)).client_id;
       const r = await fetch(authorizeUrl(fed.url, { clientId: id, challenge, resource: `${fed.url}${DEMO_PATH}`, state: "f" }), { redirect: "manual" });
-      const back = new URL(r.headers.get("location")!);
-      expect(back.searchParams.get("error")).toBe("server_error");
-      expect(back.searchParams.get("error_description")).toContain("not available in this mcpgw version");
+      expect(r.status).toBe(302);
+      const idp = new URL(r.headers.get("location")!);
+      expect(`${idp.origin}${idp.pathname}`).toBe("https://idp.example/authorize");
+      expect(Object.fromEntries(idp.searchParams)).toMatchObject({ tenant: "t1", response_type: "code", client_id: "gw", scope: "openid profile email", redirect_uri: `${fed.url}/oauth/callback` });
+      expect(idp.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(idp.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(idp.searchParams.has("code_challenge")).toBe(false);
+      // The client's own state never travels to the IdP.
+      expect(idp.searchParams.get("state")).not.toBe("f");
+      expect(r.headers.get("set-cookie")).toMatch(/^mcpgw_login=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=900; HttpOnly; SameSite=Lax$/);
       const meta = await (await fetch(`${fed.url}/.well-known/oauth-authorization-server`)).json();
       expect(meta["x-zuplo-browser-login-kind"]).toBe("federated_oidc");
     } finally {

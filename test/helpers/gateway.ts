@@ -28,6 +28,8 @@ export interface GatewayOptions extends ProjectFiles {
   logLevel?: LogLevel;
   /** Event sinks besides the log stream. */
   eventSinks?: readonly ObserverSink[];
+  /** The port to listen on (default: any free one). */
+  port?: number;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<GatewayUnderTest> {
@@ -49,7 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayUnde
   let running: RunningGateway;
   try {
     running = await serve(
-      { projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
+      { projectDir, port: options.port ?? 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: options.logLevel ?? "info", logFormat: "json" },
       "start",
       options.env ?? {},
       { sink, ...(options.eventSinks ? { eventSinks: options.eventSinks } : {}) },

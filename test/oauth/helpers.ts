@@ -113,12 +113,15 @@ export interface Page {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
+  /** `tls.ca`: a CA this browser trusts besides the system's (an https IdP made for a test). */
+  constructor(private readonly tls?: { ca: string }) {}
+
   async request(url: string, init: RequestInit = {}): Promise<Page> {
     const headers = new Headers(init.headers);
     const host = new URL(url).host;
     const cookie = [...this.cookies].filter(([k]) => k.startsWith(`${host} `)).map(([k, v]) => `${k.slice(host.length + 1)}=${v}`).join("; ");
     if (cookie) headers.set("cookie", cookie);
-    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    const response = await fetch(url, { ...init, headers, redirect: "manual", ...(this.tls ? { tls: this.tls } : {}) });
     for (const sc of response.headers.getSetCookie()) {
       const [pair] = sc.split(";");
       const i = pair!.indexOf("=");

@@ -158,4 +158,24 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX upstream_connect_states_expiry ON upstream_connect_states (expires_at);
     `,
   },
+  {
+    // Federated browser login (issue #20): one row per sign-in sent to the IdP, keyed by the hash of its
+    // `state`, taken (deleted) by the callback: single use. The nonce and the browser binding are hashes
+    // too; the PKCE verifier is not stored at all (derived from the state under the data-dir key).
+    version: 4,
+    name: "oauth_login_states",
+    sql: `
+    CREATE TABLE oauth_login_states (
+      state_hash TEXT PRIMARY KEY,
+      request_id TEXT NOT NULL,
+      nonce_hash TEXT NOT NULL,
+      browser_hash TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      pkce INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_login_states_expiry ON oauth_login_states (expires_at);
+    `,
+  },
 ];

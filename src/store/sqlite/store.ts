@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import type { Repositories, Store } from "../repositories.ts";
 import { SqliteClientRepository } from "./clients.ts";
 import { SqliteFlowRepository } from "./flows.ts";
+import { SqliteLoginStateRepository } from "./login-states.ts";
 import { TransactionGate } from "./gate.ts";
 import { SqliteMetaRepository } from "./meta.ts";
 import { SqliteSessionRepository } from "./sessions.ts";
@@ -16,6 +17,7 @@ function repositories(db: Database, gate: TransactionGate | undefined): Reposito
     tokens: new SqliteTokenRepository(db, gate),
     upstream: new SqliteUpstreamRepository(db, gate),
     meta: new SqliteMetaRepository(db, gate),
+    logins: new SqliteLoginStateRepository(db, gate),
   };
 }
 
@@ -32,6 +34,7 @@ export class SqliteStore implements Store {
   readonly tokens;
   readonly upstream;
   readonly meta;
+  readonly logins;
   private readonly gate = new TransactionGate();
   private readonly inTransaction: Repositories;
 
@@ -41,7 +44,7 @@ export class SqliteStore implements Store {
     readonly location: string,
     readonly schemaVersion: number,
   ) {
-    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, upstream: this.upstream, meta: this.meta } = repositories(db, this.gate));
+    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, upstream: this.upstream, meta: this.meta, logins: this.logins } = repositories(db, this.gate));
     this.inTransaction = repositories(db, undefined);
   }
 

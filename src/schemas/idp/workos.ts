@@ -1,0 +1,26 @@
+import * as v from "valibot";
+import { federatedServer, firstFailing, idpWrapper, wrapperEntries } from "./common.ts";
+
+// mcp-workos-oauth-inbound (spec §2.6): WorkOS AuthKit, by the environment's client ID. WorkOS's
+// /user_management/authenticate takes the client secret in the form body (client_secret_post), not
+// HTTP Basic (docs/idp/workos.md).
+
+const Options = v.strictObject({
+  ...wrapperEntries(),
+  clientId: firstFailing([[(s) => /^client_[A-Za-z0-9]+$/.test(s), "Invalid WorkOS client id (clientId): expected the environment's client ID, which starts with client_ (e.g. client_01HZBC6N1EB1ZY7KG32X)"]]),
+});
+
+export const workos = idpWrapper({
+  policyType: "mcp-workos-oauth-inbound",
+  exportName: "McpWorkosOAuthInboundPolicy",
+  idpName: "WorkOS",
+  optionsSchema: Options,
+  derive: (o) =>
+    federatedServer(o, {
+      issuer: `https://api.workos.com/user_management/${o.clientId}`,
+      jwksUrl: `https://api.workos.com/sso/jwks/${o.clientId}`,
+      authorizationUrl: "https://api.workos.com/user_management/authorize",
+      tokenUrl: "https://api.workos.com/user_management/authenticate",
+      tokenEndpointAuthMethod: "client_secret_post",
+    }),
+});
