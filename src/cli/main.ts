@@ -80,7 +80,7 @@ async function validate(argv: string[], io: Out): Promise<number> {
 async function serveCommand(mode: "dev" | "start", argv: string[], io: Out): Promise<number> {
   const { values } = parse(argv, SERVE_OPTIONS);
   if (values.help) return io.out(mode === "dev" ? DEV_HELP : START_HELP), 0;
-  const settings = serveSettings(values, process.env);
+  const settings = serveSettings(values, process.env, mode === "dev" && process.stdout.isTTY === true);
   // Handlers go in before the server listens, so a signal sent the moment it is up is never lost.
   let gateway: RunningGateway | undefined;
   const shutdown = () => (gateway ? void gateway.stop().then(() => process.exit(0)) : process.exit(0));

@@ -40,7 +40,8 @@ export const PAGE_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
 };
 
-function layout(title: string, body: string): string {
+/** A page in the gateway's look: the consent page, the dev-login picker, notices, GET /. */
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
