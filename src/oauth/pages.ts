@@ -13,6 +13,7 @@ body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:c
 main{width:100%;max-width:460px;background:var(--card);border:1px solid var(--line);border-radius:14px;padding:28px 28px 24px;box-shadow:0 8px 30px rgba(0,0,0,.06)}
 .brand{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);margin:0 0 14px}
 h1{font-size:21px;line-height:1.3;margin:0 0 6px}
+h1:focus{outline:none}
 p{margin:0 0 14px}
 .muted{color:var(--muted)}
 dl{margin:18px 0;border-top:1px solid var(--line)}
@@ -85,7 +86,9 @@ export function consentPage(v: ConsentView): string {
   const redirect = v.redirectIsLoopback ? `${e(v.redirectHost)} <span class="muted">(a program on this computer)</span>` : `<code>${e(v.redirectHost)}</code>`;
   return layout(
     `Authorize ${v.clientName}`,
-    `<h1>Authorize ${e(v.clientName)}?</h1>
+    // Focus starts on the heading, not on Authorize: an Enter pressed as the page appears (typing in
+    // the client a moment ago) must not approve. Cancel comes first in tab order.
+    `<h1 tabindex="-1" autofocus>Authorize ${e(v.clientName)}?</h1>
 <p class="muted">Signed in as <strong>${e(v.subject)}</strong></p>
 ${warnings.join("\n")}
 <p><strong>${e(v.clientName)}</strong> asks to use the MCP server <strong>${e(v.routeName)}</strong> on your behalf.</p>
@@ -101,7 +104,7 @@ ${v.approvedBefore ? `<p class="fine">You authorized this application for this s
 <input type="hidden" name="csrf_token" value="${e(v.csrfToken)}">
 <div class="actions">
 <button type="submit" name="decision" value="cancel">Cancel</button>
-<button type="submit" name="decision" value="approve" class="primary" autofocus>Authorize</button>
+<button type="submit" name="decision" value="approve" class="primary">Authorize</button>
 </div>
 </form>
 <p class="fine">The application gets access to this one MCP server only, with a token that expires unless the application renews it.</p>`,

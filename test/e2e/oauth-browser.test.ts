@@ -35,7 +35,7 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
   }, BROWSER_TIMEOUT_MS);
   afterAll(async () => {
@@ -71,6 +71,39 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     const t = await postForm(`${gw.url}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: client.client_id, redirect_uri: redirectUri, resource: `${gw.url}${DEMO_PATH}` });
     const tokens = (await t.json()) as { access_token: string };
     expect((await mcpPost(`${gw.url}${DEMO_PATH}`, tokens.access_token)).status).toBe(200);
+    await page.close();
+  }, BROWSER_TIMEOUT_MS);
+
+  it("does not approve when Enter is pressed on the freshly loaded page: focus is on the heading", async () => {
+    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
+    const client = await registerClient(gw.url, { client_name: "Enter Key Client", redirect_uris: [redirectUri] });
+    const page = await browser.newPage();
+    await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "enter" }));
+    expect(new URL(page.url()).pathname).toBe("/oauth/setup");
+    // autofocus applies at the next rendering update after load: press Enter only once it has.
+    await page.waitForFunction(() => document.activeElement !== document.body);
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+    const before = received.length;
+    await page.keyboard.press("Enter");
+    // Had Enter submitted Authorize, the request would be answered (a code at the callback) and Cancel
+    // would no longer be on the page; instead Cancel still answers the pending request.
+    await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Cancel" }).click({ timeout: 5_000 })]);
+    const answers = received.slice(before);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.searchParams.get("error")).toBe("access_denied");
+    expect(answers[0]!.searchParams.get("code")).toBeNull();
+    await page.close();
+  }, BROWSER_TIMEOUT_MS);
+
+  it("puts Cancel before Authorize in tab order", async () => {
+    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
+    const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
+    const page = await browser.newPage();
+    await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "tab" }));
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Authorize");
     await page.close();
   }, BROWSER_TIMEOUT_MS);
 
