@@ -9,6 +9,7 @@ import { readForm } from "./http.ts";
 import { consentPage, errorPage, htmlResponse } from "./pages.ts";
 import { safeHost } from "./redirect-uri.ts";
 import { currentSession } from "./session.ts";
+import { sessionControls } from "./sign-out.ts";
 
 // {base}/oauth/setup (spec §1.6, §3.7): the consent page. GET renders it for the signed-in person and binds
 // a fresh CSRF token to (session, authorization request); POST checks Origin, session, binding and token,
@@ -80,6 +81,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
   const cimd = isUrlClientId(pending.clientId);
   const redirectIsLoopback = isLoopbackHostname(new URL(pending.redirectUri).hostname);
   const consent = await server.store.flows.findConsent(session.subject, pending.clientId, pending.resource);
+  const controls = sessionControls(server, req, session, requestId);
   return htmlResponse(
     consentPage({
       clientName: pending.clientName,
@@ -96,6 +98,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
       csrfToken: csrf,
       loopbackCimd: cimd && redirectIsLoopback,
       ...(consent ? { approvedBefore: new Date(consent.approvedAt) } : {}),
+      ...(controls ? { session: controls } : {}),
     }),
   );
 }

@@ -157,8 +157,13 @@ export class Browser {
 
   /** Submit the page's form as if a button with `decision` was clicked; fields can be overridden. */
   async submitConsent(page: Page, decision: string, override: Record<string, string | undefined> = {}, origin?: string | null): Promise<Page> {
+    return this.submitForm(page, { decision, ...override }, origin);
+  }
+
+  /** Submit the page's (first) form with its hidden fields plus `fields` (the button clicked, overrides). */
+  async submitForm(page: Page, extra: Record<string, string | undefined>, origin?: string | null): Promise<Page> {
     const form = parseForm(page.body);
-    const fields = { ...form.fields, decision, ...override };
+    const fields = { ...form.fields, ...extra };
     const body = new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
     const action = new URL(form.action, page.url);
     const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
