@@ -1,56 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { describe, expect, it } from "bun:test";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { BROWSER_TIMEOUT_MS, browserLeg, chromiumAvailable } from "../helpers/chromium.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
-import { authorizeUrl, DEMO_PATH, mcpPost, oauthPolicy, OAUTH_POLICY, pkcePair, postForm, registerClient, startGateway } from "../oauth/helpers.ts";
+import { authorizeUrl, DEMO_PATH, mcpPost, oauthPolicy, OAUTH_POLICY, pkcePair, postForm, registerClient } from "../oauth/helpers.ts";
 
 // "Switch user" in a real headless Chromium: sign in as alice on the dev-login picker, switch to bob from
 // the consent page without touching cookies, authorize as bob, and get a token that is bob's. The picker
-// is saved as test-artifacts/dev-login-picker.png. Skipped with a message when /usr/bin/chromium is missing.
+// is saved as test-artifacts/dev-login-picker.png.
 
-const CHROMIUM = "/usr/bin/chromium";
-const BROWSER_TIMEOUT_MS = 30_000;
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) console.warn(`dev-login-browser.test.ts: skipped, ${CHROMIUM} is not installed (apt-get install chromium)`);
-
-describe.skipIf(!available && !process.env.CI)("dev-login switch user in a real browser", () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
-  let browser: Browser;
-  let callback: ReturnType<typeof Bun.serve>;
-  const received: URL[] = [];
-
-  beforeAll(async () => {
-    gw = await startGateway(
-      writeProject({
-        zuplo: { ...MCP_ZUPLO, mcpgw: { devLogin: { users: { alice: { roles: ["admin"] }, bob: { roles: ["viewer"] } } } } },
-        policies: { policies: [oauthPolicy()] },
-        routes: routesDoc({ [DEMO_PATH]: { "get,post": mcpRoute("demo-mcp-server", "mcpgw:demo", [OAUTH_POLICY]) } }),
-      }),
-    );
-    callback = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch(request) {
-        const url = new URL(request.url);
-        if (url.pathname !== "/callback") return new Response("not found", { status: 404 });
-        received.push(url);
-        return new Response("<!doctype html><title>Client</title><p>You can close this window.</p>", { headers: { "content-type": "text/html" } });
-      },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-  }, BROWSER_TIMEOUT_MS);
-  afterAll(async () => {
-    await browser?.close();
-    callback?.stop(true);
-    await gw?.stop();
-  });
+describe.skipIf(!chromiumAvailable("dev-login-browser.test.ts"))("dev-login switch user in a real browser", () => {
+  const leg = browserLeg(() =>
+    writeProject({
+      zuplo: { ...MCP_ZUPLO, mcpgw: { devLogin: { users: { alice: { roles: ["admin"] }, bob: { roles: ["viewer"] } } } } },
+      policies: { policies: [oauthPolicy()] },
+      routes: routesDoc({ [DEMO_PATH]: { "get,post": mcpRoute("demo-mcp-server", "mcpgw:demo", [OAUTH_POLICY]) } }),
+    }),
+  );
 
   it("signs in as alice, switches to bob from the consent page, and authorizes as bob", async () => {
-    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
+    const { gw, browser, callback } = leg;
+    const { redirectUri } = callback;
     const client = await registerClient(gw.url, { client_name: "Switch Test Client", redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage({ viewport: { width: 800, height: 700 } });
@@ -68,7 +38,7 @@ describe.skipIf(!available && !process.env.CI)("dev-login switch user in a real 
     expect(await page.locator("main").innerText()).toContain("Signed in as bob");
 
     await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Authorize" }).click()]);
-    const back = received.at(-1)!;
+    const back = callback.received.at(-1)!;
     expect(back.searchParams.get("state")).toBe("switch");
     const t = await postForm(`${gw.url}/oauth/token`, { grant_type: "authorization_code", code: back.searchParams.get("code")!, code_verifier: verifier, client_id: client.client_id, redirect_uri: redirectUri, resource: `${gw.url}${DEMO_PATH}` });
     expect(t.status).toBe(200);
@@ -83,6 +53,7 @@ describe.skipIf(!available && !process.env.CI)("dev-login switch user in a real 
   }, BROWSER_TIMEOUT_MS);
 
   it("signs out from the signed-in page, after which dev-login offers the picker again", async () => {
+    const { gw, browser } = leg;
     const page = await browser.newPage();
     await page.goto(`${gw.url}/oauth/dev-login`);
     await page.getByRole("button", { name: "alice" }).click();
