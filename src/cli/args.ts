@@ -35,15 +35,18 @@ export interface ServeSettings {
 
 type Env = Record<string, string | undefined>;
 
-/** Flags win over environment variables, which win over defaults. */
-export function serveSettings(values: Record<string, string | boolean | undefined>, env: Env): ServeSettings {
+/**
+ * Flags win over environment variables, which win over defaults. `interactive`: `mcpgw dev` writing to a
+ * terminal, where the default log format is the human one; a pipe, a file or a service manager gets JSON.
+ */
+export function serveSettings(values: Record<string, string | boolean | undefined>, env: Env, interactive = false): ServeSettings {
   const str = (flag: string, envName: string) => (values[flag] as string | undefined) ?? env[envName];
   const portText = str("port", "PORT") ?? "9000";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535 (got "${portText}").`);
   const logLevel = (str("log-level", "MCPGW_LOG_LEVEL") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}").`);
-  const logFormat = (str("log-format", "MCPGW_LOG_FORMAT") ?? "json") as LogFormat;
+  const logFormat = (str("log-format", "MCPGW_LOG_FORMAT") ?? (interactive ? "pretty" : "json")) as LogFormat;
   if (logFormat !== "json" && logFormat !== "pretty") throw new UsageError(`--log-format must be json or pretty (got "${logFormat}").`);
   const host = str("host", "MCPGW_HOST") ?? "127.0.0.1";
   if (host.trim() === "") throw new UsageError("--host must not be empty.");
@@ -57,5 +60,6 @@ export const SERVE_HELP_OPTIONS = `Options:
   --data-dir DIR       where the SQLite store and generated secrets live
                        (env MCPGW_DATA_DIR; default: DIR/.mcpgw, or $STATE_DIRECTORY under systemd for start)
   --log-level LEVEL    trace|debug|info|warn|error|fatal|silent (env MCPGW_LOG_LEVEL; default info)
-  --log-format FORMAT  json|pretty (env MCPGW_LOG_FORMAT; default json: one JSON object per line)
+  --log-format FORMAT  json|pretty (env MCPGW_LOG_FORMAT; default json, one JSON object per line,
+                       except pretty for \`mcpgw dev\` on a terminal)
   -h, --help           show this help`;

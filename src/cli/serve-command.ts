@@ -24,7 +24,7 @@ ${SERVE_HELP_OPTIONS}`;
 export async function serveCommand(mode: "dev" | "start", argv: string[], io: Out): Promise<number> {
   const { values } = parse(argv, SERVE_OPTIONS);
   if (values.help) return io.out(mode === "dev" ? DEV_HELP : START_HELP), 0;
-  const settings = serveSettings(values, process.env);
+  const settings = serveSettings(values, process.env, mode === "dev" && process.stdout.isTTY === true);
   // Handlers go in before the server listens, so a signal sent the moment it is up is never lost.
   let gateway: RunningGateway | undefined;
   // systemd Type=notify (src/cli/systemd-notify.ts): a no-op unless $NOTIFY_SOCKET is set.

@@ -7,10 +7,9 @@ import { buildApp, buildUnconfiguredApp, HEALTH_READY, type Gateway, type Readin
 import { hostPolicy } from "../gateway/host-guard.ts";
 import { errorFields, type LineSink, type Logger } from "../log/logger.ts";
 import type { ObserverSink } from "../observe/observer.ts";
-import { DEMO_UPSTREAM } from "../schemas/mcp-proxy-handler.ts";
 import { createServices } from "../services/compose.ts";
 import type { ServeSettings } from "./args.ts";
-import { InFlightBytes } from "../http/in-flight-bytes.ts";
+import { routeLines } from "./route-lines.ts";
 
 export interface RunningGateway {
   readonly url: string;
@@ -26,11 +25,6 @@ function logProblems(log: Logger, event: string, problems: readonly ConfigProble
     if (p.severity === "warning") log.warn("config_warning", p.message, fields);
     else log.error(event, p.message, fields);
   }
-}
-
-function describeTarget(rewritePattern: string, demoUrl: string | undefined): string {
-  if (rewritePattern === DEMO_UPSTREAM) return `${demoUrl ?? "(not started)"} [built-in DEMO upstream: replace it with your MCP server's URL]`;
-  return rewritePattern;
 }
 
 /**
@@ -63,6 +57,11 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
   const getReadiness = () => readiness;
   let app: Gateway = buildUnconfiguredApp(getReadiness);
   let config: GatewayConfig | undefined;
+  /** Where the gateway listens, once it does. */
+  let url: string | undefined;
+  const logRoutes = (routes: GatewayConfig, listenUrl: string) => {
+    for (const line of routeLines(routes, listenUrl, mode, services.demoUrl)) log.info("route_registered", line.msg, line.fields);
+  };
 
   const load = (initial: boolean): boolean => {
     const result = loadProject(projectDir, { env });
@@ -85,14 +84,8 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
           hint: "Set mcpgw.publicOrigin (or mcpgw.allowedHosts) in zuplo.jsonc.",
         });
       }
-      for (const route of config.routes) {
-        log.info("route_registered", `${route.methods.join(",")} ${route.path} → ${describeTarget(route.handler.options.rewritePattern, services.demoUrl)}`, {
-          path: route.path,
-          methods: route.methods,
-          operationId: route.operationId,
-          policies: route.inbound,
-        });
-      }
+      // At first start the routes are listed once the gateway listens: their URLs need its port.
+      if (url !== undefined) logRoutes(config, url);
       if (!initial) log.info("config_reloaded", `Configuration reloaded: ${config.routes.length} route(s).`, { routes: config.routes.length });
       return true;
     } catch (err) {
@@ -127,7 +120,8 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     await services.stop();
     throw new StartupError("cannot listen");
   }
-  const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${server.port}`;
+  url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${server.port}`;
+  if (config) logRoutes(config, url);
   services.start();
   log.info("gateway_listening", `mcpgw ${mode} listening on ${url} (readiness: ${url}${HEALTH_READY})`, { url, mode, projectDir, dataDir });
 

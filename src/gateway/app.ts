@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AuthorizationServerConfig, GatewayConfig } from "../config/types.ts";
 import { reservedPrefixes } from "../config/rules.ts";
 import { methodNotAllowed } from "../handlers/mcp-proxy-handler.ts";
+import { publicOrigin } from "../http/origin.ts";
 import { problemResponse } from "../http/problem.ts";
 import { browserLoginFor } from "../oauth/browser-login.ts";
 import { oauthServerFor } from "../oauth/context.ts";
@@ -13,6 +14,7 @@ import { mountUpstreamConnections } from "../upstream/server.ts";
 import { upstreamSpecs, type UpstreamSpec } from "../upstream/spec.ts";
 import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
 import { compileRoute, type CompiledRoute } from "./pipeline.ts";
+import { rootDocument, rootResponse } from "./root-page.ts";
 
 export interface Bindings {
   clientAddress: string | undefined;
@@ -129,6 +131,10 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
   const upstreams = upstreamSpecs(config, () => services.demoUpstreamUrl());
   if (upstreams.size > 0) mountUpstreamConnections(app, { specs: upstreams, runtime: services.upstream, store: services.store, observer: services.observer, log: services.log, basePath: config.settings.basePath, settings: config.settings });
   if (config.authorizationServer) mountAuthorizationServer(app, config, config.authorizationServer, services, upstreams);
+  // GET / names the routes and the docs instead of a bare 404, unless a project route takes "/".
+  if (!config.routes.some((r) => r.path === "/")) {
+    app.get("/", (c) => rootResponse(c.req.raw, rootDocument(config, publicOrigin(c.req.raw, new URL(c.req.url), config.settings), services.mode, HEALTH_READY)));
+  }
   const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === MCP_PROXY_HANDLER.exportName).map((r) => r.path));
   // One path may carry several operations ("get" and "post" written separately): group by path.
   const byPath = new Map<string, PathRoutes>();

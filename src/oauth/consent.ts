@@ -8,6 +8,7 @@ import { readForm } from "./http.ts";
 import { consentPage, errorPage, htmlResponse } from "./pages.ts";
 import { redirectKind, safeHost } from "./redirect-uri.ts";
 import { currentSession } from "./session.ts";
+import { sessionControls } from "./sign-out.ts";
 
 // {base}/oauth/setup (spec §1.6, §3.7): the consent page. GET renders it for the signed-in person and binds
 // a fresh CSRF token to (session, authorization request); POST checks Origin, session, binding and token,
@@ -80,6 +81,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
   const redirect = redirectKind(pending.redirectUri);
   const consent = await server.store.flows.findConsent(session.subject, pending.clientId, pending.resource);
   const upstreams = (await server.upstreams?.(session.subject, pending.operationId, req.origin, requestId)) ?? [];
+  const controls = sessionControls(server, req, session, requestId);
   return htmlResponse(
     consentPage({
       clientName: pending.clientName,
@@ -97,6 +99,7 @@ export async function showConsent(server: OAuthServer, req: OAuthRequest): Promi
       localCimd: cimd && redirect !== "web",
       upstreams,
       ...(consent ? { approvedBefore: new Date(consent.approvedAt) } : {}),
+      ...(controls ? { session: controls } : {}),
     }),
   );
 }

@@ -1,12 +1,16 @@
-import { NO_STORE } from "../http/headers.ts";
+import { NO_STORE, readCookie } from "../http/headers.ts";
 import { hostName, isLoopbackAddress, LOOPBACK_NAMES } from "../http/host.ts";
 import type { BrowserLogin, OAuthRequest, OAuthServer } from "./context.ts";
-import { devUserPickerPage, htmlResponse, noticePage } from "./pages.ts";
-import { startSession } from "./session.ts";
+import { hashCredential, mintCredential, sameSecret } from "./credentials.ts";
+import { AccessDenied, asOAuthError, type OAuthError } from "./errors.ts";
+import { readForm } from "./http.ts";
+import { devLoginStatusPage, devUserPickerPage, errorPage, htmlResponse, noticePage } from "./pages.ts";
+import { currentSession, endSession, startSession } from "./session.ts";
+import { sessionControls } from "./sign-out.ts";
 
-// GET {base}/oauth/dev-login (seeds/local-development.mdx): a loopback-only stand-in for the IdP that
-// signs the browser in as a fixed subject. Loopback is judged by the socket's peer address, never by a
-// header a client can write.
+// {base}/oauth/dev-login (seeds/local-development.mdx): a loopback-only stand-in for the IdP that signs
+// the browser in as a fixed subject, or as one of mcpgw.devLogin.users picked on a page (POST). Loopback
+// is judged by the socket's peer address, never by a header a client can write.
 
 export const DEV_LOGIN_SUBJECT = "dev-browser-user";
 
@@ -31,7 +35,8 @@ export const devLoginStrategy: BrowserLogin = {
   callback: () => htmlResponse(noticePage("Not found", "This gateway signs people in with /oauth/dev-login; no identity provider returns here."), 404),
 };
 
-export async function devLogin(server: OAuthServer, req: OAuthRequest): Promise<Response> {
+/** The conditions every dev-login request meets, GET or POST: the refusal when one does not hold. */
+function refusal(server: OAuthServer, req: OAuthRequest): Response | undefined {
   if (server.login.kind !== "local_dev") {
     return htmlResponse(noticePage("Not found", "This gateway signs people in through its identity provider, not /oauth/dev-login."), 404);
   }
@@ -43,39 +48,117 @@ export async function devLogin(server: OAuthServer, req: OAuthRequest): Promise<
   if (!host || !(LOOPBACK_NAMES as readonly string[]).includes(hostName(host))) {
     return refuse(req, "not_loopback_host", "/oauth/dev-login answers only when addressed as 127.0.0.1, localhost or [::1].");
   }
-
-  const requestId = req.url.searchParams.get("request");
-  const chosen = chooseDevUser(server, req);
-  if (chosen instanceof Response) return chosen;
-  const { subject, claims } = chosen;
-  const cookie = await startSession(server, req, subject, claims);
-  req.report("info", "mcp_auth_browser_login", `Signed in as ${subject} through dev-login.`, { subjectId: subject, loginKind: "local_dev" });
-  if (requestId && (await server.store.flows.findRequest(requestId, server.now()))) {
-    const next = `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`;
-    return new Response(null, { status: 302, headers: { location: next, "set-cookie": cookie, ...NO_STORE } });
-  }
-  return htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${subject}. Return to your MCP client to connect.`), 200, { "set-cookie": cookie });
+  return undefined;
 }
 
 /**
- * mcpgw extension: with `mcpgw.devLogin.users` set, dev-login offers those local identities (with their
- * claims: roles, groups…) so per-person rules such as the capability filter's access control can be tried
- * without an IdP. Without it, the fixed `dev-browser-user` of Zuplo's docs signs in.
+ * GET: Zuplo's dev-login signs the browser in as `dev-browser-user` at once. mcpgw extension: with
+ * `mcpgw.devLogin.users` set, it shows a picker of those local identities (with their claims: roles,
+ * groups…), which signs in with a POST, so per-person rules such as the capability filter's access
+ * control can be tried without an IdP. A browser signed in already is shown who it is, with "Switch
+ * user" and "Sign out" (src/oauth/sign-out.ts).
  */
-function chooseDevUser(server: OAuthServer, req: OAuthRequest): { subject: string; claims: Record<string, unknown> } | Response {
+export async function devLogin(server: OAuthServer, req: OAuthRequest): Promise<Response> {
+  const refused = refusal(server, req);
+  if (refused) return refused;
   const users = server.devUsers;
-  const names = Object.keys(users);
-  if (names.length === 0) return { subject: DEV_LOGIN_SUBJECT, claims: {} };
+  const configured = Object.keys(users).length > 0;
+  // `as` named the identity when the picker's links signed in; an unknown one is still an error.
   const as = req.url.searchParams.get("as");
-  if (as === null) {
-    const link = (sub: string) => {
-      const u = new URL(req.url);
-      u.searchParams.set("as", sub);
-      return `${u.pathname}${u.search}`;
-    };
-    return htmlResponse(devUserPickerPage(names.map((sub) => ({ sub, href: link(sub), claims: users[sub]! }))));
+  if (configured && as !== null && !Object.hasOwn(users, as)) return unknownUser(as);
+  const requestId = req.url.searchParams.get("request") ?? undefined;
+  const pending = requestId ? await server.store.flows.findRequest(requestId, server.now()) : undefined;
+  const session = await currentSession(server, req);
+  if (session) {
+    if (pending) return new Response(null, { status: 302, headers: { location: consentUrl(server, req, pending.requestId), ...NO_STORE } });
+    const controls = sessionControls(server, req, session);
+    if (controls) return htmlResponse(devLoginStatusPage(controls));
   }
-  const claims = Object.hasOwn(users, as) ? users[as] : undefined;
-  if (!claims) return htmlResponse(noticePage("Unknown dev user", `"${as}" is not one of mcpgw.devLogin.users.`), 400);
-  return { subject: as, claims };
+  if (!configured) return signIn(server, req, DEV_LOGIN_SUBJECT, {}, pending?.requestId, "get");
+  const csrf = mintCredential("csrf");
+  const page = devUserPickerPage({
+    users: Object.entries(users).map(([sub, claims]) => ({ sub, claims })),
+    formAction: `${server.basePath}/oauth/dev-login`,
+    csrfToken: csrf,
+    ...(pending ? { requestId: pending.requestId } : {}),
+  });
+  return htmlResponse(page, 200, { "set-cookie": csrfCookie(server, req, csrf, CSRF_TTL_SECONDS) });
+}
+
+/** POST: the picker's choice. Checked like the consent form: Origin, and a token only the picker's page had. */
+export async function devLoginSubmit(server: OAuthServer, req: OAuthRequest): Promise<Response> {
+  const refused = refusal(server, req);
+  if (refused) return refused;
+  let form: Map<string, string>;
+  try {
+    form = await readForm(req.request);
+  } catch (err) {
+    return loginError(req, asOAuthError(err));
+  }
+  const origin = req.request.headers.get("origin");
+  if (origin !== null && origin !== req.origin) return loginError(req, new AccessDenied("The form was submitted from another site."));
+  // Double submit: the picker set the cookie and wrote the same random value into its form; a page on
+  // another site can make the browser send the cookie, but cannot read it to fill in the form.
+  const expected = readCookie(req.request, CSRF_COOKIE);
+  const token = form.get("csrf_token");
+  if (expected === undefined || token === undefined || !sameSecret(hashCredential(token), hashCredential(expected))) {
+    return loginError(req, new AccessDenied("The form's security token does not match. Reload the dev-login page and try again."));
+  }
+  const as = form.get("as") ?? "";
+  const users = server.devUsers;
+  const claims = Object.keys(users).length === 0 ? (as === DEV_LOGIN_SUBJECT ? {} : undefined) : Object.hasOwn(users, as) ? users[as] : undefined;
+  if (!claims) return unknownUser(as);
+  // Choosing anew while signed in replaces the session: the old one ends rather than lingering until it expires.
+  const ended = await endSession(server, req);
+  const requestId = form.get("request");
+  const pending = requestId ? await server.store.flows.findRequest(requestId, server.now()) : undefined;
+  return signIn(server, req, as, claims, pending?.requestId, "post", [ended, csrfCookie(server, req, "", 0)]);
+}
+
+const CSRF_COOKIE = "mcpgw_dev_login_csrf";
+/** As long as an authorization request waits for its sign-in (the default stateTtlSeconds). */
+const CSRF_TTL_SECONDS = 900;
+
+/** Only the dev-login path sees it; Strict: no other site's page can make the browser send it. */
+function csrfCookie(server: OAuthServer, req: OAuthRequest, value: string, maxAge: number): string {
+  const secure = req.origin.startsWith("https:") ? "; Secure" : "";
+  return `${CSRF_COOKIE}=${value}; Path=${server.basePath}/oauth/dev-login; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
+}
+
+const consentUrl = (server: OAuthServer, req: OAuthRequest, requestId: string) => `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`;
+
+function unknownUser(as: string): Response {
+  return htmlResponse(noticePage("Unknown dev user", `"${as}" is not one of mcpgw.devLogin.users.`), 400);
+}
+
+function loginError(req: OAuthRequest, err: OAuthError): Response {
+  req.report("info", "mcp_auth_dev_login_rejected", err.description, { reasonCode: err.code });
+  return htmlResponse(errorPage({ title: "Sign-in did not happen", message: err.description, code: err.code }), err.status);
+}
+
+/**
+ * Starts the session and moves on: to the consent page of the pending request, or, with none, to the
+ * signed-in page (after a POST, through a 303 to GET dev-login, which shows it with "Sign out").
+ */
+async function signIn(
+  server: OAuthServer,
+  req: OAuthRequest,
+  subject: string,
+  claims: Record<string, unknown>,
+  requestId: string | undefined,
+  method: "get" | "post",
+  cookies: readonly string[] = [],
+): Promise<Response> {
+  const cookie = await startSession(server, req, subject, claims);
+  req.report("info", "mcp_auth_browser_login", `Signed in as ${subject} through dev-login.`, { subjectId: subject, loginKind: "local_dev" });
+  const headers = new Headers(NO_STORE);
+  for (const c of [...cookies, cookie]) headers.append("set-cookie", c);
+  const next = requestId ? consentUrl(server, req, requestId) : method === "post" ? `${req.origin}${server.basePath}/oauth/dev-login` : undefined;
+  if (next) {
+    headers.set("location", next);
+    return new Response(null, { status: method === "post" ? 303 : 302, headers });
+  }
+  const page = htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${subject}. Return to your MCP client to connect.`));
+  for (const c of headers.getSetCookie()) page.headers.append("set-cookie", c);
+  return page;
 }

@@ -33,6 +33,8 @@ button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 a.button{display:inline-block;margin-top:6px;font-weight:600;border-radius:8px;padding:6px 14px;background:var(--accent);color:var(--accent-text);text-decoration:none}
 .ok{color:#1a7f37;font-weight:600}
 button:disabled{opacity:.5;cursor:not-allowed}
+form.session{display:flex;flex-wrap:wrap;gap:8px;align-items:center;justify-content:flex-end;margin:16px 0 0;font-size:13px;color:var(--muted)}
+form.session button{font-size:13px;font-weight:400;padding:5px 12px}
 `;
 
 /** Headers for every page: no caching, no framing (clickjacking the Authorize button), no referrer. */
@@ -47,7 +49,8 @@ export const PAGE_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
 };
 
-function layout(title: string, body: string): string {
+/** A page in the gateway's look: the consent page, the dev-login picker, notices, GET /. */
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
@@ -84,6 +87,8 @@ export interface ConsentView {
   readonly localCimd: boolean;
   /** The route's upstream services and whether this person has connected them (issue 21). */
   readonly upstreams?: readonly ConsentUpstream[];
+  /** "Switch user" / "Sign out" for the signed-in person. */
+  readonly session?: SessionControls;
 }
 
 /** One row per upstream: connected, a Connect link (a plain GET, no JavaScript), or who must connect it. */
@@ -99,6 +104,30 @@ function upstreamRows(upstreams: readonly ConsentUpstream[]): string {
       return `<div><dt>${e(u.displayName)}</dt><dd>${u.summary ? `${e(u.summary)}<br>` : ""}${status}</dd></div>`;
     })
     .join("\n");
+}
+
+/** The sign-out form (src/oauth/sign-out.ts) a page offers the signed-in person. */
+export interface SessionControls {
+  readonly action: string;
+  readonly subject: string;
+  readonly token: string;
+  /** The pending authorization request, so that switching user comes back to it. */
+  readonly requestId?: string;
+  /** Whether another identity can be chosen (dev-login's local users, or an IdP). */
+  readonly canSwitch: boolean;
+}
+
+/**
+ * A separate form after the page's own: hidden fields named apart from the consent form's (`sign_out_token`,
+ * not `csrf_token`), so neither form's fields can stand in for the other's.
+ */
+export function sessionForm(c: SessionControls): string {
+  const e = escapeHtml;
+  return `<form method="post" action="${e(c.action)}" class="session">
+${c.requestId ? `<input type="hidden" name="request" value="${e(c.requestId)}">\n` : ""}<input type="hidden" name="sign_out_token" value="${e(c.token)}">
+<span>Not ${e(c.subject)}?</span>
+${c.canSwitch ? `<button type="submit" name="then" value="switch">Switch user</button>\n` : ""}<button type="submit" name="then" value="sign_out">Sign out</button>
+</form>`;
 }
 
 export function consentPage(v: ConsentView): string {
@@ -117,7 +146,8 @@ export function consentPage(v: ConsentView): string {
   }[v.redirectKind];
   return layout(
     `Authorize ${v.clientName}`,
-    // Focus starts on the heading, not on Authorize: a stray Enter must not approve (no autofocus on buttons).
+    // Focus starts on the heading, not on Authorize: an Enter pressed as the page appears (typing in
+    // the client a moment ago) must not approve. Cancel comes first in tab order.
     `<h1 tabindex="-1" autofocus>Authorize ${e(v.clientName)}?</h1>
 <p class="muted">Signed in as <strong>${e(v.subject)}</strong></p>
 ${warnings.join("\n")}
@@ -138,7 +168,8 @@ ${v.approvedBefore ? `<p class="fine">You authorized this application for this s
 <button type="submit" name="decision" value="approve" class="primary"${v.upstreams?.some((u) => u.required && !u.connected) ? " disabled" : ""}>Authorize</button>
 </div>
 </form>
-<p class="fine">The application gets access to this one MCP server only, with a token that expires unless the application renews it.</p>`,
+<p class="fine">The application gets access to this one MCP server only, with a token that expires unless the application renews it.</p>
+${v.session ? sessionForm(v.session) : ""}`,
   );
 }
 
@@ -163,10 +194,40 @@ export function noticePage(title: string, message: string): string {
   return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
 }
 
-/** The dev-login picker when `mcpgw.devLogin.users` lists several local identities. */
-export function devUserPickerPage(users: readonly { sub: string; href: string; claims: Record<string, unknown> }[]): string {
-  const items = users
-    .map((u) => `<li><a href="${escapeHtml(u.href)}">${escapeHtml(u.sub)}</a> <span class="fine">${escapeHtml(JSON.stringify(u.claims))}</span></li>`)
+export interface DevUserPickerView {
+  readonly users: readonly { readonly sub: string; readonly claims: Record<string, unknown> }[];
+  readonly formAction: string;
+  readonly csrfToken: string;
+  /** The pending authorization request the sign-in continues. */
+  readonly requestId?: string;
+}
+
+/** The dev-login picker when `mcpgw.devLogin.users` lists local identities: one POST form, a button per identity. */
+export function devUserPickerPage(v: DevUserPickerView): string {
+  const e = escapeHtml;
+  const rows = v.users
+    .map((u) => `<div><dt><button type="submit" name="as" value="${e(u.sub)}">${e(u.sub)}</button></dt><dd><code>${e(JSON.stringify(u.claims))}</code></dd></div>`)
     .join("\n");
-  return layout("Dev login", `<h1>Sign in as…</h1>\n<p>Local development identities from <code>mcpgw.devLogin.users</code> in zuplo.jsonc.</p>\n<ul>${items}</ul>`);
+  return layout(
+    "Dev login",
+    `<h1 tabindex="-1" autofocus>Sign in as…</h1>
+<p class="muted">Local development identities from <code>mcpgw.devLogin.users</code> in zuplo.jsonc, with the claims each one signs in with.</p>
+<form method="post" action="${e(v.formAction)}">
+${v.requestId ? `<input type="hidden" name="request" value="${e(v.requestId)}">\n` : ""}<input type="hidden" name="csrf_token" value="${e(v.csrfToken)}">
+<dl>
+${rows}
+</dl>
+</form>
+<p class="fine">dev-login answers only under <code>mcpgw dev</code>, over loopback.</p>`,
+  );
+}
+
+/** dev-login for a browser that is signed in already: who, and the way out. */
+export function devLoginStatusPage(session: SessionControls): string {
+  return layout(
+    "Signed in",
+    `<h1>Signed in</h1>
+<p>You are signed in to this gateway as <strong>${escapeHtml(session.subject)}</strong>. Return to your MCP client to connect.</p>
+${sessionForm(session)}`,
+  );
 }

@@ -8,12 +8,13 @@ import type { AuthEventLevel } from "../observe/events.ts";
 import { authorize } from "./authorize.ts";
 import { decideConsent, showConsent } from "./consent.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
-import { devLogin } from "./dev-login.ts";
+import { devLogin, devLoginSubmit } from "./dev-login.ts";
 import { asOAuthError, oauthErrorResponse, OAuthError } from "./errors.ts";
 import { corsHeaders, preflight, withHeaders } from "./http.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./metadata.ts";
 import { register } from "./register.ts";
 import { revoke } from "./revoke.ts";
+import { signOut } from "./sign-out.ts";
 import { token } from "./token.ts";
 
 // Mounts the gateway-wide OAuth surface (spec §1.6) for one config: discovery documents at the origin
@@ -82,6 +83,8 @@ export function mountOAuthServer(app: Hono<Env>, server: OAuthServer, settings: 
     return authorize(server, req, route);
   });
   app.get(`${base}/dev-login`, (c) => devLogin(server, oauthRequest(c)));
+  app.post(`${base}/dev-login`, (c) => devLoginSubmit(server, oauthRequest(c)));
+  app.post(`${base}/sign-out`, (c) => signOut(server, oauthRequest(c)));
   // Where an identity provider sends the browser back: the login strategy's business.
   app.get(`${base}/callback`, (c) => server.login.callback(server, oauthRequest(c)));
   app.get(`${base}/setup`, (c) => showConsent(server, oauthRequest(c)));

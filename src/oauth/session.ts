@@ -11,10 +11,23 @@ export function sessionCookieName(origin: string): string {
   return origin.startsWith("https:") ? "__Host-zuplo_mcp_session" : "zuplo_mcp_session";
 }
 
-export async function currentSession(server: OAuthServer, req: OAuthRequest): Promise<BrowserSessionRow | undefined> {
+/** The browser's session cookie value, when it has the shape of one. */
+export function sessionCookieValue(req: OAuthRequest): string | undefined {
   const value = readCookie(req.request, sessionCookieName(req.origin));
-  if (!value || !value.startsWith("sess_")) return undefined;
-  return server.store.sessions.find(hashCredential(value), server.now());
+  return value?.startsWith("sess_") ? value : undefined;
+}
+
+export async function currentSession(server: OAuthServer, req: OAuthRequest): Promise<BrowserSessionRow | undefined> {
+  const value = sessionCookieValue(req);
+  return value === undefined ? undefined : server.store.sessions.find(hashCredential(value), server.now());
+}
+
+/** Ends the browser's session (sign-out): deletes its row; returns the Set-Cookie header value that clears the cookie. */
+export async function endSession(server: OAuthServer, req: OAuthRequest): Promise<string> {
+  const value = sessionCookieValue(req);
+  if (value !== undefined) await server.store.sessions.delete(hashCredential(value));
+  const secure = req.origin.startsWith("https:") ? "; Secure" : "";
+  return `${sessionCookieName(req.origin)}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${secure}`;
 }
 
 /** Creates a session for `subject`; returns the Set-Cookie header value. */

@@ -31,8 +31,21 @@ export interface Rejection {
   readonly jsonRpcErrorCode?: number;
   /** The policy that answered instead of the handler. */
   readonly rejectedBy?: string;
-  /** Set when the rejection is a step of a flow rather than a failure, e.g. connect_required. */
-  readonly outcome?: string;
+  /** The analytics outcome class; when absent, the observer fills in rejectionOutcome(). */
+  readonly outcome?: RejectionOutcome;
+}
+
+/** Zuplo's analytics outcome classes (spec §5.3) that a request answered before the upstream can have (connect_required: the person must connect the upstream first). */
+export type RejectionOutcome = "denied" | "failure" | "connect_required";
+
+/**
+ * Spec §5.3: `denied` is a request the route refused (401, 403; a rate limit's 429; any answer a policy
+ * gave instead of the handler, such as the capability filter's). Anything else the gateway answers
+ * itself (a body that is not JSON-RPC, too large, a method the route does not take) is a `failure`.
+ */
+export function rejectionOutcome(rejection: Pick<Rejection, "httpStatus" | "rejectedBy">): RejectionOutcome {
+  const { httpStatus } = rejection;
+  return httpStatus === 401 || httpStatus === 403 || httpStatus === 429 || rejection.rejectedBy !== undefined ? "denied" : "failure";
 }
 
 export type AuthEventLevel = "debug" | "info" | "warn" | "error";

@@ -2,7 +2,7 @@ import { writeRenderedInfo, type Logger } from "../log/logger.ts";
 import { isSecretKey, REDACTED, redactFields, type SecretRegistry } from "../log/redact.ts";
 import type { Completion } from "../mcp/completion.ts";
 import type { McpCall } from "../mcp/jsonrpc.ts";
-import type { EventScope, GatewayEvent, GatewayEventType, Rejection } from "./events.ts";
+import { rejectionOutcome, type EventScope, type GatewayEvent, type GatewayEventType, type Rejection } from "./events.ts";
 import type { ObserverSink } from "./observer.ts";
 
 // The JSON log stream as an observer sink: each event becomes one line on the request's logger, with
@@ -67,7 +67,12 @@ function requestRejected(scope: EventScope, rejection: Rejection, latencyMs: num
     operationId: undefined,
     httpMethod: scope.httpMethod,
     transport: TRANSPORT,
-    ...rejection,
+    outcome: rejection.outcome ?? rejectionOutcome(rejection),
+    httpStatus: rejection.httpStatus,
+    reasonCode: rejection.reasonCode,
+    failureOrigin: rejection.failureOrigin,
+    jsonRpcErrorCode: rejection.jsonRpcErrorCode,
+    rejectedBy: rejection.rejectedBy,
     latencyMs: round(latencyMs),
   });
 }

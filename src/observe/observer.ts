@@ -1,7 +1,7 @@
 import type { Logger, LogFields } from "../log/logger.ts";
 import type { Completion } from "../mcp/completion.ts";
 import type { McpCall } from "../mcp/jsonrpc.ts";
-import type { AuthEventLevel, EventScope, GatewayEvent, GatewayEventType, Rejection } from "./events.ts";
+import { rejectionOutcome, type AuthEventLevel, type EventScope, type GatewayEvent, type GatewayEventType, type Rejection } from "./events.ts";
 
 /** Where events go. `wants` is asked once per type when the observer is built, so an event no sink wants costs nothing. */
 export interface ObserverSink {
@@ -36,7 +36,9 @@ export class Observer {
   }
 
   requestRejected(scope: EventScope, rejection: Rejection): void {
-    if (this.wants("mcp_request_rejected")) this.emit({ type: "mcp_request_rejected", scope, rejection, latencyMs: performance.now() - scope.startedAt });
+    if (!this.wants("mcp_request_rejected")) return;
+    const classified = rejection.outcome === undefined ? { ...rejection, outcome: rejectionOutcome(rejection) } : rejection;
+    this.emit({ type: "mcp_request_rejected", scope, rejection: classified, latencyMs: performance.now() - scope.startedAt });
   }
 
   invocationStarted(scope: EventScope, call: McpCall): void {

@@ -35,7 +35,7 @@ interface ListAnswer {
 
 /** Fail closed: the client gets a JSON-RPC error for its list request(s), never the unfiltered list. */
 function failClosed(answer: ListAnswer, reason: ListFailure, detail: string): Response {
-  answer.ctx.log.warn("capability_filter_failed_closed", `The capability filter could not filter the upstream's list answer (${reason}); answered with a JSON-RPC error instead.`, { ...answer.ctx.fields, reasonCode: reason, detail });
+  answer.ctx.log.warn("capability_filter_failed_closed", `The capability filter could not filter the upstream's list answer (${reason}); answered with a JSON-RPC error instead.`, { ...answer.ctx.fields, operationId: undefined, reasonCode: reason, detail });
   return listFailureResponse(reason, answer.ids, answer.ctx.requestId, detail);
 }
 
@@ -85,7 +85,7 @@ function filterSse(response: Response, answer: ListAnswer): Response {
       } catch {
         // An event without data (the SDK's priming event) lists nothing; any other unreadable one might.
         if (data.trim() === "") return data;
-        ctx.log.warn("capability_filter_failed_closed", "An upstream event could not be read to filter it; it was replaced with a JSON-RPC error.", { ...ctx.fields, reasonCode: "upstream_bad_response" });
+        ctx.log.warn("capability_filter_failed_closed", "An upstream event could not be read to filter it; it was replaced with a JSON-RPC error.", { ...ctx.fields, operationId: undefined, reasonCode: "upstream_bad_response" });
         return listFailureText("upstream_bad_response", ids, ctx.requestId, UNREADABLE);
       }
       // A batched answer (a JSON array) is filtered like a JSON body's.
@@ -95,7 +95,7 @@ function filterSse(response: Response, answer: ListAnswer): Response {
     {
       maxEventChars: answer.maxBytes,
       tooLarge: () => {
-        ctx.log.warn("capability_filter_failed_closed", "An upstream event grew past the filter's limit; the stream ends with a JSON-RPC error.", { ...ctx.fields, reasonCode: "upstream_response_too_large" });
+        ctx.log.warn("capability_filter_failed_closed", "An upstream event grew past the filter's limit; the stream ends with a JSON-RPC error.", { ...ctx.fields, operationId: undefined, reasonCode: "upstream_response_too_large" });
         return listFailureText("upstream_response_too_large", ids, ctx.requestId, TOO_LARGE(answer.maxBytes));
       },
     },

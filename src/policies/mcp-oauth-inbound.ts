@@ -38,30 +38,36 @@ function resourceServerStep(build: BuildContext): InboundPolicy {
   const { route } = build;
 
   return (ctx) => {
-    const challenge = (error?: OAuthError) =>
-      bearerChallengeResponse({ resourceMetadataUrl: protectedResourceMetadataUrl(ctx.origin, ctx.route), scope: MCP_SCOPE, ...(error ? { error } : {}) });
+    /** The OAuth challenge, reported as the route's refusal (spec §5.1: mcp_request_rejected, outcome denied). */
+    const challenge = (reasonCode: string, error?: OAuthError) => {
+      const response = bearerChallengeResponse({ resourceMetadataUrl: protectedResourceMetadataUrl(ctx.origin, ctx.route), scope: MCP_SCOPE, ...(error ? { error } : {}) });
+      ctx.observer.requestRejected(ctx, { httpStatus: response.status, reasonCode, failureOrigin: "client", rejectedBy: "mcp-oauth-inbound" });
+      return response;
+    };
     if (tokenInQuery(ctx.url)) {
       ctx.observer.auth(ctx.log, "info", "mcp_auth_downstream_token_rejected", "Access token sent in the query string; refused.", eventFields(ctx, { reasonCode: "token_in_query" }));
-      return challenge(new InvalidRequest("Send the access token in the Authorization header, never in the query string."));
+      return challenge("token_in_query", new InvalidRequest("Send the access token in the Authorization header, never in the query string."));
     }
     const header = ctx.request.headers.get("authorization");
     const token = bearerToken(header);
     if (token === undefined) {
       ctx.observer.auth(ctx.log, "debug", "mcp_auth_downstream_token_rejected", "No bearer token; answering with the OAuth challenge.", eventFields(ctx, { reasonCode: "missing_token" }));
-      return header === null || !/^Bearer\b/i.test(header) ? challenge() : challenge(new InvalidToken("The Authorization header is not a well-formed Bearer token.", "invalid_token"));
+      return header === null || !/^Bearer\b/i.test(header)
+        ? challenge("missing_token")
+        : challenge("invalid_token", new InvalidToken("The Authorization header is not a well-formed Bearer token.", "invalid_token"));
     }
     const refused = (err: unknown) => {
       if (!(err instanceof InvalidToken)) throw err;
       ctx.observer.auth(ctx.log, "info", "mcp_auth_downstream_token_rejected", err.description, eventFields(ctx, { reasonCode: err.reasonCode }));
-      return challenge(err);
+      return challenge(err.reasonCode, err);
     };
     const admit = (validated: ValidatedAccessToken) => {
+      // Spec §5.4: every later event of this request carries subjectId (through ctx.fields), a refusal too.
+      ctx.fields.subjectId = validated.subject;
       if (!validated.scope.split(" ").includes(MCP_SCOPE)) {
-        return challenge(new InsufficientScope(`This route needs the ${MCP_SCOPE} scope.`));
+        return challenge("insufficient_scope", new InsufficientScope(`This route needs the ${MCP_SCOPE} scope.`));
       }
       ctx.user = { sub: validated.subject, data: validated.claims };
-      // Spec §5.4: every later event of this request carries subjectId (through ctx.fields).
-      ctx.fields.subjectId = validated.subject;
       // Our token never goes upstream: ctx.upstreamHeaders is an allow-list without Authorization
       // (src/mcp/upstream-headers.ts), so there is nothing to strip (test/e2e/oauth-resource-server.test.ts).
       if (ctx.log.enabled("debug")) ctx.observer.auth(ctx.log, "debug", "mcp_auth_downstream_token_validated", "Access token accepted.", eventFields(ctx, { clientId: validated.clientId }));

@@ -58,6 +58,8 @@ export interface FlowRepository {
   findRequest(requestId: string, now: number): Promise<AuthorizationRequestRow | undefined>;
   /** Binds the request to a browser session and CSRF token; false when another session already owns it. */
   bindRequest(requestId: string, sessionHash: string, csrfHash: string): Promise<boolean>;
+  /** Undoes bindRequest for the session that owns the request (it signed out to switch user); false otherwise. */
+  releaseRequest(requestId: string, sessionHash: string): Promise<boolean>;
   /** Single use: whether this call removed it (false when another decision got there first). */
   deleteRequest(requestId: string): Promise<boolean>;
   recordConsent(row: ConsentRow): Promise<void>;
@@ -80,6 +82,8 @@ export interface BrowserSessionRow {
 export interface SessionRepository {
   insert(row: BrowserSessionRow): Promise<void>;
   find(sessionHash: string, now: number): Promise<BrowserSessionRow | undefined>;
+  /** Ends a session (sign-out); false when there was none. */
+  delete(sessionHash: string): Promise<boolean>;
   /** Removes expired sessions; returns how many. */
   sweep(now: number): Promise<number>;
 }

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnCli, type CliRun } from "../helpers/cli.ts";
+import { CLI, spawnCli, type CliRun } from "../helpers/cli.ts";
 import { mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 
+const SCRIPT = "/usr/bin/script";
 const running: CliRun[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) if (r.proc.exitCode === null) await r.stop("SIGKILL");
@@ -30,7 +31,9 @@ describe("serving a project", () => {
     const run = start(["dev", "--project", dir, "--port", "0"]);
     const url = await run.url();
     const route = await run.waitFor((e) => e.event === "route_registered");
-    expect(String(route.msg)).toMatch(/GET,POST \/mcp\/demo-v1 → http:\/\/127\.0\.0\.1:\d+\/mcp \[built-in DEMO upstream/);
+    expect(route.url).toBe(`${url}/mcp/demo-v1`);
+    expect(String(route.msg)).toStartWith(`GET,POST ${url}/mcp/demo-v1 → `);
+    expect(String(route.msg)).toMatch(/→ http:\/\/127\.0\.0\.1:\d+\/mcp \[built-in DEMO upstream/);
     expect((await fetch(`${url}/__mcpgw/health/live`)).status).toBe(200);
     expect(await (await fetch(`${url}/__mcpgw/health/ready`)).json()).toEqual({ status: "ready" });
     const res = await rpc(`${url}/mcp/demo-v1`, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "add", arguments: { a: 2, b: 3 } } });
@@ -38,6 +41,28 @@ describe("serving a project", () => {
     expect(((await res.json()) as { result: { structuredContent: unknown } }).result.structuredContent).toEqual({ sum: 5 });
     expect(await run.stop("SIGTERM")).toBe(0);
     expect(run.lines.some((l) => l.includes('"event":"gateway_stopped"'))).toBe(true);
+  });
+
+  it.skipIf(!existsSync(SCRIPT))("dev on a terminal logs in the pretty format (util-linux script gives it a pseudo-terminal)", async () => {
+    const cli = [process.execPath, "--no-env-file", CLI, "dev", "--project", demoProject(), "--port", "0", "--data-dir", join(demoProject(), ".mcpgw")];
+    const proc = Bun.spawn([SCRIPT, "-qec", cli.map((a) => `'${a}'`).join(" "), "/dev/null"], { stdout: "pipe", stderr: "pipe", stdin: "pipe", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", TERM: "dumb" } });
+    try {
+      let out = "";
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stdout) {
+        out += decoder.decode(chunk, { stream: true });
+        if (out.includes("gateway_listening")) break;
+      }
+      const lines = out.split(/\r?\n/).filter((l) => l.includes("route_registered") || l.includes("gateway_listening"));
+      expect(lines).toHaveLength(2);
+      for (const line of lines) {
+        expect(line).not.toStartWith("{");
+        expect(line).toMatch(/^\d\d:\d\d:\d\d \S*INFO/);
+      }
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
   });
 
   it("warns when Bun's fetch would cap concurrent upstream requests, and not when the launcher raised it", async () => {

@@ -44,9 +44,9 @@ async function tokenFor(who: string): Promise<string> {
   const browser = new Browser();
   const resource = `${gw.url}${PATH}`;
   const { page: picker } = await browser.navigate(authorizeUrl(gw.url, { clientId: client.client_id, challenge, resource, state: "s" }));
-  const href = new RegExp(`href="([^"]*as=${who}[^"]*)"`).exec(picker.body)?.[1];
-  if (!href) throw new Error(`no dev-login link for ${who}:\n${picker.body}`);
-  const { page: consent } = await browser.navigate(new URL(href.replace(/&amp;/g, "&"), picker.url).href);
+  if (!picker.body.includes(`name="as" value="${who}"`)) throw new Error(`no dev-login button for ${who}:\n${picker.body}`);
+  const signedIn = await browser.submitForm(picker, { as: who });
+  const { page: consent } = await browser.navigate(new URL(signedIn.headers.get("location")!, signedIn.url).href);
   const answered = await browser.submitConsent(consent, "approve");
   const code = new URL(answered.headers.get("location")!).searchParams.get("code")!;
   const res = await postForm(`${gw.url}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: client.client_id, redirect_uri: REDIRECT_URI, resource });
@@ -65,8 +65,8 @@ describe("capability filter access control with two people", () => {
     const client = await registerClient(gw.url);
     const { challenge } = pkcePair();
     const { page } = await new Browser().navigate(authorizeUrl(gw.url, { clientId: client.client_id, challenge, resource: `${gw.url}${PATH}`, state: "s" }));
-    expect(page.body).toContain("as=alice");
-    expect(page.body).toContain("as=bob");
+    expect(page.body).toContain('<button type="submit" name="as" value="alice">alice</button>');
+    expect(page.body).toContain('<button type="submit" name="as" value="bob">bob</button>');
   });
 
   it("shows each person only the tools their roles and groups allow, and blocks the rest", async () => {

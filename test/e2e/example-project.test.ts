@@ -25,6 +25,15 @@ describe("the example project (npm start)", () => {
     for (const r of routes) expect(String(r.msg)).toContain("DEMO upstream");
   });
 
+  it("says at start-up where clients connect and how sign-in happens, and GET / lists the same", async () => {
+    const [oauth, open] = await Promise.all(["/mcp/demo-v1", "/mcp/demo-public-v1"].map((p) => run.waitFor((e) => e.event === "route_registered" && e.path === p)));
+    expect(oauth).toMatchObject({ url: `${url}/mcp/demo-v1`, signIn: "dev_login" });
+    expect(String(oauth!.msg)).toContain(`dev-login (${url}/oauth/dev-login)`);
+    expect(open).toMatchObject({ url: `${url}/mcp/demo-public-v1`, signIn: "none" });
+    const root = (await (await fetch(`${url}/`, { headers: { accept: "application/json" } })).json()) as { routes: { url: string }[] };
+    expect(root.routes.map((r) => r.url)).toEqual([`${url}/mcp/demo-v1`, `${url}/mcp/demo-public-v1`]);
+  });
+
   it("lets an MCP client without OAuth list and call the demo tools on the public demo route", async () => {
     const client = new Client({ name: "readme-user", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp/demo-public-v1`)));

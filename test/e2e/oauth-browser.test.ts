@@ -1,51 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "bun:test";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
-import type { RunningGateway } from "../../src/cli/serve.ts";
-import { authorizeUrl, DEMO_PATH, mcpPost, pkcePair, postForm, registerClient, startGateway, writeOAuthProject } from "../oauth/helpers.ts";
+import type { Browser } from "playwright-core";
+import { BROWSER_TIMEOUT_MS, browserLeg, chromiumAvailable, type BrowserLeg } from "../helpers/chromium.ts";
+import { authorizeUrl, DEMO_PATH, mcpPost, pkcePair, postForm, registerClient, writeOAuthProject } from "../oauth/helpers.ts";
 
 // A real headless Chromium walks the browser leg: authorize → dev-login → the consent page, clicks
 // Authorize, and lands on the client's loopback redirect URI with a code. The page is saved as
-// test-artifacts/consent-page.png. CI installs Debian's chromium (.ci/run); elsewhere the test is skipped
-// with a message when /usr/bin/chromium is missing.
+// test-artifacts/consent-page.png.
 
-const CHROMIUM = "/usr/bin/chromium";
-const BROWSER_TIMEOUT_MS = 30_000;
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) console.warn(`oauth-browser.test.ts: skipped, ${CHROMIUM} is not installed (apt-get install chromium)`);
-
-describe.skipIf(!available && !process.env.CI)("consent page in a real browser", () => {
-  let gw: RunningGateway;
+describe.skipIf(!chromiumAvailable("oauth-browser.test.ts"))("consent page in a real browser", () => {
+  const leg = browserLeg(() => writeOAuthProject());
+  let gw: BrowserLeg["gw"];
   let browser: Browser;
-  let callback: ReturnType<typeof Bun.serve>;
-  const received: URL[] = [];
-
-  beforeAll(async () => {
-    gw = await startGateway(writeOAuthProject());
-    callback = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch(request) {
-        const url = new URL(request.url);
-        if (url.pathname !== "/callback") return new Response("not found", { status: 404 }); // e.g. /favicon.ico
-        received.push(url);
-        return new Response("<!doctype html><title>Client</title><p>You can close this window.</p>", { headers: { "content-type": "text/html" } });
-      },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
-  }, BROWSER_TIMEOUT_MS);
-  afterAll(async () => {
-    await browser?.close();
-    callback?.stop(true);
-    await gw?.stop();
+  let callback: BrowserLeg["callback"];
+  let received: URL[];
+  beforeAll(() => {
+    ({ gw, browser, callback } = leg);
+    received = callback.received;
   });
 
   it("renders the consent page, and Authorize sends the browser back with a code that works", async () => {
-    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
+    const { redirectUri } = callback;
     const client = await registerClient(gw.url, { client_name: "Chromium Test Client", redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage({ viewport: { width: 800, height: 760 } });
@@ -56,7 +32,7 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     const text = await page.locator("main").innerText();
     expect(text).toContain("Chromium Test Client");
     expect(text).toContain("demo-mcp-server summary");
-    expect(text).toContain(`127.0.0.1:${callback.port}`);
+    expect(text).toContain(`127.0.0.1:${callback.server.port}`);
     expect(text).toContain("dev-browser-user");
     mkdirSync(join(import.meta.dir, "../../test-artifacts"), { recursive: true });
     await page.screenshot({ path: join(import.meta.dir, "../../test-artifacts/consent-page.png"), fullPage: true });
@@ -74,25 +50,41 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     await page.close();
   }, BROWSER_TIMEOUT_MS);
 
-  it("does not approve on Enter: focus starts on the heading, and Enter there submits nothing", async () => {
-    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
-    const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
+  it("does not approve when Enter is pressed on the freshly loaded page: focus is on the heading", async () => {
+    const { redirectUri } = callback;
+    const client = await registerClient(gw.url, { client_name: "Enter Key Client", redirect_uris: [redirectUri] });
     const page = await browser.newPage();
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "enter" }));
+    expect(new URL(page.url()).pathname).toBe("/oauth/setup");
+    // autofocus applies at the next rendering update after load: press Enter only once it has.
+    await page.waitForFunction(() => document.activeElement !== document.body);
     expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
-    expect(await page.locator("[autofocus]").evaluateAll((els) => els.map((el) => el.tagName))).toEqual(["H1"]);
     const before = received.length;
     await page.keyboard.press("Enter");
-    await page.waitForLoadState();
-    expect(new URL(page.url()).pathname).toBe("/oauth/setup");
-    // Still unanswered: Cancel decides it now (an approval on Enter would have used the request up).
-    await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Cancel" }).click()]);
-    expect(received.slice(before).map((u) => u.searchParams.get("error") ?? u.searchParams.get("code"))).toEqual(["access_denied"]);
+    // Had Enter submitted Authorize, the request would be answered (a code at the callback) and Cancel
+    // would no longer be on the page; instead Cancel still answers the pending request.
+    await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Cancel" }).click({ timeout: 5_000 })]);
+    const answers = received.slice(before);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.searchParams.get("error")).toBe("access_denied");
+    expect(answers[0]!.searchParams.get("code")).toBeNull();
+    await page.close();
+  }, BROWSER_TIMEOUT_MS);
+
+  it("puts Cancel before Authorize in tab order", async () => {
+    const { redirectUri } = callback;
+    const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
+    const page = await browser.newPage();
+    await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "tab" }));
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Authorize");
     await page.close();
   }, BROWSER_TIMEOUT_MS);
 
   it("Cancel sends the browser back with access_denied", async () => {
-    const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
+    const { redirectUri } = callback;
     const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
     const page = await browser.newPage();
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "c" }));

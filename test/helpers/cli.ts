@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { checkLogLine } from "./log-lines.ts";
 
 export const CLI = join(import.meta.dir, "../../src/cli/main.ts");
 export const REPO = join(import.meta.dir, "../..");
@@ -44,6 +45,8 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         lines.push(line);
+        // The JSON log stream, whose lines start with the level (not validate's reports).
+        if (line.startsWith('{"level":')) checkLogLine(line, `mcpgw ${args.join(" ")}`);
         const entry = parse(line);
         if (!entry) continue;
         for (const w of [...waiters]) {

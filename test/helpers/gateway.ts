@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ObserverSink } from "../../src/observe/observer.ts";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
 import type { LogLevel } from "../../src/log/logger.ts";
+import { checkLogLine } from "./log-lines.ts";
 import { writeProject, type ProjectFiles } from "./project.ts";
 
 // The gateway under test, in process: a temp Zuplo project served by the real serve() (start mode) on
@@ -38,6 +39,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayUnde
   const waiters: { pred: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }[] = [];
   const sink = {
     write(line: string) {
+      checkLogLine(line, `gateway for ${projectDir}`);
       const entry = JSON.parse(line) as LogEntry;
       logs.push(entry);
       for (const w of [...waiters]) {

@@ -2,6 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
+import type { LogLevel } from "../../src/log/logger.ts";
+import { checkLogLine } from "../helpers/log-lines.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 
 // Test kit for the authorization server: temp projects with the mcp-oauth-inbound policy, an in-process
@@ -67,17 +69,30 @@ export interface StartOptions {
   host?: string;
   port?: number;
   mode?: "dev" | "start";
+  /** `debug` by default: every event is written (and checked, test/helpers/log-lines.ts). */
+  logLevel?: LogLevel;
 }
 
-/** The real gateway (serve(), as `mcpgw dev` runs it) on an ephemeral port; logs are silenced. */
-export async function startGateway(projectDir: string, options: StartOptions = {}): Promise<RunningGateway & { dataDir: string }> {
+/**
+ * The real gateway (serve(), as `mcpgw dev` runs it) on an ephemeral port. Its log lines are kept off
+ * stdout: each is checked for duplicate keys and kept, parsed, in `logs`.
+ */
+export async function startGateway(projectDir: string, options: StartOptions = {}): Promise<RunningGateway & { dataDir: string; logs: Record<string, unknown>[] }> {
   const dataDir = options.dataDir ?? tempDataDir();
+  const logs: Record<string, unknown>[] = [];
+  const sink = {
+    write(line: string) {
+      checkLogLine(line, `gateway for ${projectDir}`);
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  };
   const gw = await serve(
-    { projectDir, port: options.port ?? 0, host: options.host ?? "127.0.0.1", dataDir, logLevel: "silent", logFormat: "json" },
+    { projectDir, port: options.port ?? 0, host: options.host ?? "127.0.0.1", dataDir, logLevel: options.logLevel ?? "debug", logFormat: "json" },
     options.mode ?? "dev",
     {},
+    { sink },
   );
-  return Object.assign(gw, { dataDir });
+  return Object.assign(gw, { dataDir, logs });
 }
 
 // ---- PKCE and clients -------------------------------------------------------------------------------
@@ -145,8 +160,13 @@ export class Browser {
 
   /** Submit the page's form as if a button with `decision` was clicked; fields can be overridden. */
   async submitConsent(page: Page, decision: string, override: Record<string, string | undefined> = {}, origin?: string | null): Promise<Page> {
+    return this.submitForm(page, { decision, ...override }, origin);
+  }
+
+  /** Submit the page's (first) form with its hidden fields plus `fields` (the button clicked, overrides). */
+  async submitForm(page: Page, extra: Record<string, string | undefined>, origin?: string | null): Promise<Page> {
     const form = parseForm(page.body);
-    const fields = { ...form.fields, decision, ...override };
+    const fields = { ...form.fields, ...extra };
     const body = new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
     const action = new URL(form.action, page.url);
     const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };

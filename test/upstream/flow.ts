@@ -41,10 +41,11 @@ export async function startUpstreamGateway(projectDir: string, options: { dataDi
 }
 
 /** Follows the dev-login picker to `person` when the page is the picker. */
+/** On the dev-login picker, sign in as `person` (a POST, as the picker's button does); elsewhere, stay. */
 async function pickPerson(browser: Browser, page: Page, person: string): Promise<Page> {
-  const link = new RegExp(`href="([^"]*as=${person}[^"]*)"`).exec(page.body)?.[1];
-  if (!link) return page;
-  return (await browser.navigate(new URL(link.replace(/&amp;/g, "&"), page.url).href)).page;
+  if (!page.body.includes(`name="as" value="${person}"`)) return page;
+  const signedIn = await browser.submitForm(page, { as: person });
+  return (await browser.navigate(new URL(signedIn.headers.get("location")!, signedIn.url).href)).page;
 }
 
 export interface SignedIn {

@@ -47,7 +47,7 @@ describe.skipIf(!available && !process.env.CI)("connecting an upstream in a real
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage();
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge, resource: `${gw.url}${ROUTE}`, state: "st" }));
-    await page.getByRole("link", { name: "dana" }).click();
+    await page.getByRole("button", { name: "dana" }).click();
 
     await page.waitForURL((u) => u.pathname === "/oauth/setup");
     expect(await page.getByRole("button", { name: "Authorize" }).isDisabled()).toBe(true);

@@ -10,6 +10,7 @@ export class SqliteFlowRepository implements FlowRepository {
   private readonly insertRequestStmt: Statement;
   private readonly findRequestStmt: Statement<AuthorizationRequestRow, [string, number]>;
   private readonly bindRequestStmt: Statement;
+  private readonly releaseRequestStmt: Statement;
   private readonly deleteRequestStmt: Statement;
   private readonly upsertConsentStmt: Statement;
   private readonly findConsentStmt: Statement<ConsentRow, [string, string, string]>;
@@ -27,6 +28,7 @@ export class SqliteFlowRepository implements FlowRepository {
       // First browser session to open the request owns it: another session cannot re-bind it to itself.
       "UPDATE oauth_authorization_requests SET session_hash = ?1, csrf_hash = ?2 WHERE request_id = ?3 AND (session_hash IS NULL OR session_hash = ?1)",
     );
+    this.releaseRequestStmt = db.prepare("UPDATE oauth_authorization_requests SET session_hash = NULL, csrf_hash = NULL WHERE request_id = ? AND session_hash = ?");
     this.deleteRequestStmt = db.prepare("DELETE FROM oauth_authorization_requests WHERE request_id = ?");
     this.upsertConsentStmt = db.prepare(`INSERT INTO oauth_consents (subject, client_id, resource, scope, approved_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (subject, client_id, resource) DO UPDATE SET scope = excluded.scope, approved_at = excluded.approved_at`);
@@ -63,6 +65,11 @@ export class SqliteFlowRepository implements FlowRepository {
   async bindRequest(requestId: string, sessionHash: string, csrfHash: string): Promise<boolean> {
     await whenIdle(this.gate);
     return this.bindRequestStmt.run(sessionHash, csrfHash, requestId).changes > 0;
+  }
+
+  async releaseRequest(requestId: string, sessionHash: string): Promise<boolean> {
+    await whenIdle(this.gate);
+    return this.releaseRequestStmt.run(requestId, sessionHash).changes > 0;
   }
 
   async deleteRequest(requestId: string): Promise<boolean> {

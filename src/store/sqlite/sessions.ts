@@ -5,6 +5,7 @@ import { whenIdle, type TransactionGate } from "./gate.ts";
 export class SqliteSessionRepository implements SessionRepository {
   private readonly insertStmt: Statement;
   private readonly findStmt: Statement<BrowserSessionRow, [string, number]>;
+  private readonly deleteStmt: Statement;
   private readonly sweepStmt: Statement;
 
   constructor(
@@ -16,6 +17,7 @@ export class SqliteSessionRepository implements SessionRepository {
       `SELECT session_hash AS sessionHash, subject, claims, login_kind AS loginKind, created_at AS createdAt, expires_at AS expiresAt
        FROM oauth_browser_sessions WHERE session_hash = ? AND expires_at > ?`,
     );
+    this.deleteStmt = db.prepare("DELETE FROM oauth_browser_sessions WHERE session_hash = ?");
     this.sweepStmt = db.prepare("DELETE FROM oauth_browser_sessions WHERE expires_at <= ?");
   }
 
@@ -27,6 +29,11 @@ export class SqliteSessionRepository implements SessionRepository {
   async find(sessionHash: string, now: number): Promise<BrowserSessionRow | undefined> {
     await whenIdle(this.gate);
     return this.findStmt.get(sessionHash, now) ?? undefined;
+  }
+
+  async delete(sessionHash: string): Promise<boolean> {
+    await whenIdle(this.gate);
+    return this.deleteStmt.run(sessionHash).changes > 0;
   }
 
   async sweep(now: number): Promise<number> {
