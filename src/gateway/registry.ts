@@ -1,6 +1,7 @@
 import type { PolicyDefinition } from "../policies/definition.ts";
 import { mcpCapabilityFilterInbound } from "../policies/mcp-capability-filter-inbound.ts";
 import { mcpOAuthInbound } from "../policies/mcp-oauth-inbound.ts";
+import { rateLimitInbound } from "../policies/rate-limit-inbound.ts";
 import { removeHeadersInbound } from "../policies/remove-headers-inbound.ts";
 import { setHeadersInbound } from "../policies/set-headers-inbound.ts";
 import { setUpstreamApiKeyInbound } from "../policies/set-upstream-api-key-inbound.ts";
@@ -8,7 +9,7 @@ import { setUpstreamApiKeyInbound } from "../policies/set-upstream-api-key-inbou
 // The runtime of each implemented policy type in src/schemas/catalog.ts (test/gateway/registry.test.ts
 // holds the two in step). A type the catalog lists as not implemented answers 501 (pipeline.ts).
 
-const POLICY_RUNTIMES: readonly PolicyDefinition[] = [mcpOAuthInbound, mcpCapabilityFilterInbound, setHeadersInbound, removeHeadersInbound, setUpstreamApiKeyInbound];
+const POLICY_RUNTIMES: readonly PolicyDefinition[] = [mcpOAuthInbound, mcpCapabilityFilterInbound, setHeadersInbound, removeHeadersInbound, setUpstreamApiKeyInbound, rateLimitInbound];
 
 const byType = new Map(POLICY_RUNTIMES.map((p) => [p.policyType, p]));
 

@@ -26,6 +26,7 @@ export const FAULTS = {
   upstream_stream_incomplete: { code: -32085, httpStatus: 502, origin: "upstream", message: "The upstream MCP server ended its event stream without answering the request." },
   upstream_bad_response: { code: -32086, httpStatus: 502, origin: "upstream", message: "The upstream MCP server sent a response that is not MCP (Streamable HTTP JSON or event stream)." },
   upstream_auth_refused: { code: -32087, httpStatus: 502, origin: "upstream", message: "The upstream MCP server refused the gateway's credentials for it." },
+  rate_limited: { code: -32089, httpStatus: 429, origin: "client", message: "Too many requests: a rate limit of this route is reached; retry after the Retry-After delay." },
   internal_error: { code: -32603, httpStatus: 500, origin: "gateway", message: "Internal error: the gateway failed while handling this request." },
 } as const satisfies Record<string, Fault>;
 

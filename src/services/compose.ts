@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from "node:path";
 import { startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
+import { MemoryRateLimitStore, type RateLimitStore } from "../limits/rate-limit-store.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../log/logger.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
@@ -26,6 +27,8 @@ export interface ServicesOptions {
   readonly resolve?: Resolve;
   /** Event sinks besides the JSON log stream (metrics, traces, test collectors). */
   readonly sinks?: readonly ObserverSink[];
+  /** Rate-limit counters shared with other processes; in memory (this process only) otherwise. */
+  readonly rateLimits?: RateLimitStore;
   /** An already opened store (tests of a second backend); otherwise the data dir's. */
   readonly store?: Store;
 }
@@ -72,6 +75,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     fetch: outboundFetch,
     resolve,
     oauth,
+    rateLimits: options.rateLimits ?? new MemoryRateLimitStore(),
     demoUpstreamUrl() {
       if (!demo) {
         demo = startDemoUpstream();

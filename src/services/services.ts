@@ -1,3 +1,4 @@
+import type { RateLimitStore } from "../limits/rate-limit-store.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SecretRegistry } from "../log/redact.ts";
 import type { OAuthRuntime } from "../oauth/runtime.ts";
@@ -28,6 +29,8 @@ export interface Services {
   readonly fetch: typeof fetch;
   /** DNS for the SSRF guard: every address a name resolves to is checked. */
   readonly resolve: Resolve;
+  /** Request counters of rate-limit-inbound and the OAuth endpoint limits (in memory: one process). */
+  readonly rateLimits: RateLimitStore;
   /** The OAuth authorization server's process-wide state: token cache, CIMD cache, sweeper. */
   readonly oauth: OAuthRuntime;
   /** URL of the built-in demo upstream, started on first use (rewritePattern "mcpgw:demo"). */

@@ -2,6 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
+import type { GatewayEvent } from "../../src/observe/events.ts";
+import type { ObserverSink } from "../../src/observe/observer.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 
 // Test kit for the authorization server: temp projects with the mcp-oauth-inbound policy, an in-process
@@ -67,6 +69,12 @@ export interface StartOptions {
   host?: string;
   port?: number;
   mode?: "dev" | "start";
+  /** Collects every event the gateway reports (analytics and mcp_auth_…). */
+  events?: GatewayEvent[];
+}
+
+function collector(events: GatewayEvent[]): ObserverSink {
+  return { wants: () => true, handle: (event) => void events.push(event) };
 }
 
 /** The real gateway (serve(), as `mcpgw dev` runs it) on an ephemeral port; logs are silenced. */
@@ -76,6 +84,7 @@ export async function startGateway(projectDir: string, options: StartOptions = {
     { projectDir, port: options.port ?? 0, host: options.host ?? "127.0.0.1", dataDir, logLevel: "silent", logFormat: "json" },
     options.mode ?? "dev",
     {},
+    options.events ? { eventSinks: [collector(options.events)] } : {},
   );
   return Object.assign(gw, { dataDir });
 }
@@ -229,6 +238,23 @@ export async function obtainTokens(gatewayUrl: string, routePath = DEMO_PATH, cl
   });
   if (response.status !== 200) throw new Error(`token exchange failed: ${response.status} ${await response.text()}`);
   return { clientId: client.client_id, tokens: (await response.json()) as IssuedTokens };
+}
+
+/** The browser leg with the dev-login picker (mcpgw.devLogin.users): authorize → pick `who` → consent → token. */
+export async function tokenForDevUser(gatewayUrl: string, routePath: string, who: string): Promise<string> {
+  const client = await registerClient(gatewayUrl);
+  const { verifier, challenge } = pkcePair();
+  const browser = new Browser();
+  const resource = `${gatewayUrl}${routePath}`;
+  const { page: picker } = await browser.navigate(authorizeUrl(gatewayUrl, { clientId: client.client_id, challenge, resource, state: "s" }));
+  const href = new RegExp(`href="([^"]*as=${who}[^"]*)"`).exec(picker.body)?.[1];
+  if (!href) throw new Error(`no dev-login link for ${who}:\n${picker.body}`);
+  const { page: consent } = await browser.navigate(new URL(href.replace(/&amp;/g, "&"), picker.url).href);
+  const answered = await browser.submitConsent(consent, "approve");
+  const code = new URL(answered.headers.get("location")!).searchParams.get("code")!;
+  const res = await postForm(`${gatewayUrl}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: client.client_id, redirect_uri: REDIRECT_URI, resource });
+  if (res.status !== 200) throw new Error(`token exchange failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 /** A raw MCP tools/list POST with a bearer token. */
