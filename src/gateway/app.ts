@@ -97,6 +97,8 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
     now: services.now,
     basePath: config.settings.basePath,
     devUsers: config.settings.devLogin.users,
+    limits: config.settings.oauth,
+    rateLimits: services.rateLimits,
     login: browserLoginFor,
   });
   const unavailable = server.login.unavailable();

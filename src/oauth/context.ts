@@ -1,4 +1,5 @@
-import type { AuthorizationServerConfig, RouteConfig } from "../config/types.ts";
+import type { AuthorizationServerConfig, OAuthSettings, RouteConfig } from "../config/types.ts";
+import type { RateLimitStore } from "../limits/rate-limit-store.ts";
 import type { Logger, LogFields } from "../log/logger.ts";
 import type { AuthEventLevel } from "../observe/events.ts";
 import type { Observer } from "../observe/observer.ts";
@@ -26,6 +27,10 @@ export interface OAuthServer {
   readonly now: () => number;
   /** Local identities offered by dev-login (mcpgw.devLogin.users): subject → claims. */
   readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
+  /** mcpgw.oauth: endpoint rate limits, store caps, unused-client retention. */
+  readonly limits: OAuthSettings;
+  /** The process's rate-limit counters (shared with rate-limit-inbound). */
+  readonly rateLimits: RateLimitStore;
 }
 
 /** One request to an AS endpoint. */
@@ -49,6 +54,8 @@ export interface OAuthServerDeps {
   readonly now: () => number;
   readonly basePath: string;
   readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
+  readonly limits: OAuthSettings;
+  readonly rateLimits: RateLimitStore;
   readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
 }
 

@@ -12,6 +12,7 @@ const settings = (over: Partial<GatewaySettings> = {}): GatewaySettings => ({
   proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1, forwardRequestHeaders: [] },
   devLogin: { users: {} },
   mtlsCertificates: {},
+  oauth: { rateLimits: { register: false, authorize: false, token: false }, maxRegisteredClients: 1, maxPendingAuthorizations: 1, unusedClientTtlHours: 1 },
   ...over,
 });
 
