@@ -8,7 +8,8 @@ import { oauthServerFor } from "../oauth/context.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
-import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
+import { errorFields } from "../log/logger.ts";
+import { hostAllowed, hostPolicy, malformedHost, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
 import { compileRoute, type CompiledRoute } from "./pipeline.ts";
 
 export interface Bindings {
@@ -46,7 +47,7 @@ export function buildUnconfiguredApp(readiness: () => Readiness): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
   app.all("*", () => problemResponse(503, "The gateway has no valid configuration yet; run `mcpgw validate` to see the problems."));
-  return app;
+  return { fetch: (request, bindings) => malformedHost(request) ?? app.fetch(request, bindings) };
 }
 
 /**
@@ -127,6 +128,12 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
   const hosts = hostPolicy(config.settings, services.listenHost);
   for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, hosts, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
   app.notFound((c) => problemResponse(404, `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`));
+  // Whatever a handler throws is logged as JSON and answered as a problem, never hono's plain-text 500 and a
+  // stack trace on stderr. (MCP routes and OAuth endpoints answer their own failures in their protocol's shape.)
+  app.onError((err) => {
+    services.log.error("request_failed", "Unhandled error while serving a request.", errorFields(err));
+    return problemResponse(500, "The gateway failed while handling this request; see its log.");
+  });
 
   // A literal route path outside the gateway's own prefixes is found by an exact lookup exactly where
   // hono would find it, so those requests (every proxied MCP call) skip the router and its per-request
@@ -137,6 +144,8 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
   );
   return {
     fetch(request, bindings) {
+      const bad = malformedHost(request);
+      if (bad) return bad;
       const host = request.headers.get("host");
       // DNS rebinding: only the names the gateway is known by; health probes may use any (a pod IP).
       if (!hostAllowed(hosts, host) && !new URL(request.url).pathname.startsWith(HEALTH_PREFIX)) return misdirected(host);

@@ -1,5 +1,5 @@
 import type { GatewaySettings } from "../config/types.ts";
-import { hostName, isLoopbackHostname, LOOPBACK_NAMES } from "../http/host.ts";
+import { hostName, isLoopbackHostname, LOOPBACK_NAMES, wellFormedHost } from "../http/host.ts";
 import { problemResponse } from "../http/problem.ts";
 
 // DNS rebinding defence (MCP transport spec, "Security Warning"; MCP security best practices). A page on
@@ -42,4 +42,11 @@ export function originAllowed(policy: HostPolicy, origin: string | null): boolea
 
 export function misdirected(host: string | null): Response {
   return problemResponse(403, `This gateway does not answer for the host "${host ?? ""}". If it is reachable under that name, add it to mcpgw.allowedHosts (or set mcpgw.publicOrigin) in zuplo.jsonc.`);
+}
+
+/** 400 for a request whose Host (and so its URL) cannot be read; undefined when it can. */
+export function malformedHost(request: Request): Response | undefined {
+  const host = request.headers.get("host");
+  if ((host === null || wellFormedHost(host)) && URL.canParse(request.url)) return undefined;
+  return problemResponse(400, "The Host header is not a valid host name with an optional port.", { code: "MCPGW_BAD_HOST" });
 }
