@@ -6,7 +6,7 @@ import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
 import { LogSink } from "../observe/log-sink.ts";
 import { Observer, type ObserverSink } from "../observe/observer.ts";
-import { openStore, StoreError } from "../store/open.ts";
+import { lockDataDir, openStore, StoreError, type DataDirLock } from "../store/open.ts";
 import type { Store } from "../store/repositories.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
 import type { Services } from "./services.ts";
@@ -50,10 +50,14 @@ export async function createServices(options: ServicesOptions): Promise<Services
   const resolve = options.resolve ?? systemResolve;
   let store: Store;
   let dataKey: Uint8Array;
+  // The embedded store serves one process: a second gateway on the same data dir is refused.
+  let lock: DataDirLock | undefined;
   try {
+    if (!options.store) lock = lockDataDir(dataDir);
     store = options.store ?? (await openStore(dataDir));
     dataKey = loadOrCreateSecretKey(dataDir);
   } catch (err) {
+    lock?.release();
     if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
     throw err;
   }
@@ -93,6 +97,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       oauth.stop();
       demo?.stop();
       await store.close();
+      lock?.release();
     },
   };
 }
