@@ -5,6 +5,7 @@ import { methodNotAllowed } from "../handlers/mcp-proxy-handler.ts";
 import { problemResponse } from "../http/problem.ts";
 import { browserLoginFor } from "../oauth/browser-login.ts";
 import { oauthServerFor } from "../oauth/context.ts";
+import { devLoginKeyFor } from "../oauth/dev-login.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
@@ -100,6 +101,7 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
     devUsers: config.settings.devLogin.users,
     limits: config.settings.oauth,
     rateLimits: services.rateLimits,
+    devLoginKey: devLoginKeyFor(services.dataKey),
     login: browserLoginFor,
   });
   const unavailable = server.login.unavailable();

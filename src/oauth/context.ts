@@ -31,6 +31,8 @@ export interface OAuthServer {
   readonly limits: OAuthSettings;
   /** The process's rate-limit counters (shared with rate-limit-inbound). */
   readonly rateLimits: RateLimitStore;
+  /** What a browser must present to use dev-login (src/oauth/dev-login.ts). */
+  readonly devLoginKey: string;
 }
 
 /** One request to an AS endpoint. */
@@ -56,6 +58,7 @@ export interface OAuthServerDeps {
   readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
   readonly limits: OAuthSettings;
   readonly rateLimits: RateLimitStore;
+  readonly devLoginKey: string;
   readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
 }
 

@@ -1,13 +1,34 @@
-import { NO_STORE } from "../http/headers.ts";
+import { createHmac } from "node:crypto";
+import { NO_STORE, readCookie } from "../http/headers.ts";
 import { hostName, isLoopbackAddress, LOOPBACK_NAMES } from "../http/host.ts";
 import type { BrowserLogin } from "./browser-login.ts";
 import type { OAuthRequest, OAuthServer } from "./context.ts";
+import { sameSecret } from "./credentials.ts";
 import { devUserPickerPage, htmlResponse, noticePage } from "./pages.ts";
 import { startSession } from "./session.ts";
 
 // GET {base}/oauth/dev-login (seeds/local-development.mdx): a loopback-only stand-in for the IdP that
 // signs the browser in as a fixed subject. Loopback is judged by the socket's peer address, never by a
-// header a client can write.
+// header a client can write. Loopback is not enough, though: `ssh -L`, socat or `kubectl port-forward`
+// bound to 0.0.0.0 relay strangers onto the loopback socket (issue 18). So, as Jupyter does, the browser
+// must also hold the dev-login key: `mcpgw dev` prints a link carrying it at start-up, and the first
+// visit through that link leaves it in a cookie.
+
+/** The cookie that carries the dev-login key once the start-up link was opened. */
+export const DEV_LOGIN_KEY_COOKIE = "mcpgw_dev_login_key";
+
+/**
+ * The data dir's dev-login key: derived from the data-dir key, so it survives restarts (the cookie keeps
+ * working) and changes with the data dir. Never logged except in the start-up link.
+ */
+export function devLoginKeyFor(dataKey: Uint8Array): string {
+  return createHmac("sha256", dataKey).update("mcpgw dev-login key v1").digest("base64url");
+}
+
+/** The link `mcpgw dev` prints: opening it once in a browser lets that browser use dev-login. */
+export function devLoginLink(origin: string, basePath: string, key: string): string {
+  return `${origin}${basePath}/oauth/dev-login?key=${key}`;
+}
 
 export const DEV_LOGIN_SUBJECT = "dev-browser-user";
 
@@ -45,17 +66,35 @@ export async function devLogin(server: OAuthServer, req: OAuthRequest): Promise<
     return refuse(req, "not_loopback_host", "/oauth/dev-login answers only when addressed as 127.0.0.1, localhost or [::1].");
   }
 
+  const fromLink = req.url.searchParams.get("key");
+  const key = fromLink ?? readCookie(req.request, DEV_LOGIN_KEY_COOKIE);
+  if (key === undefined || !sameSecret(key, server.devLoginKey)) {
+    return refuse(
+      req,
+      fromLink === null ? "no_key" : "wrong_key",
+      "This browser has not opened the dev-login link yet. Open the link `mcpgw dev` printed at start-up (…/oauth/dev-login?key=…) once in this browser, then start again from your MCP client.",
+    );
+  }
+
   const requestId = req.url.searchParams.get("request");
   const chosen = chooseDevUser(server, req);
   if (chosen instanceof Response) return chosen;
   const { subject, claims } = chosen;
-  const cookie = await startSession(server, req, subject, claims);
+  const headers = new Headers(NO_STORE);
+  headers.append("set-cookie", await startSession(server, req, subject, claims));
+  if (fromLink !== null) {
+    const secure = req.origin.startsWith("https:") ? "; Secure" : "";
+    headers.append("set-cookie", `${DEV_LOGIN_KEY_COOKIE}=${key}; Path=${server.basePath}/oauth/dev-login; Max-Age=31536000; HttpOnly; SameSite=Lax${secure}`);
+  }
   req.report("info", "mcp_auth_browser_login", `Signed in as ${subject} through dev-login.`, { subjectId: subject, loginKind: "local_dev" });
   if (requestId && (await server.store.flows.findRequest(requestId, server.now()))) {
-    const next = `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`;
-    return new Response(null, { status: 302, headers: { location: next, "set-cookie": cookie, ...NO_STORE } });
+    headers.set("location", `${req.origin}${server.basePath}/oauth/setup?request=${encodeURIComponent(requestId)}`);
+    return new Response(null, { status: 302, headers });
   }
-  return htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${subject}. Return to your MCP client to connect.`), 200, { "set-cookie": cookie });
+  const page = htmlResponse(noticePage("Signed in", `You are signed in to this gateway as ${subject}. Return to your MCP client to connect.`));
+  for (const [name, value] of headers) if (name !== "set-cookie") page.headers.set(name, value);
+  for (const cookie of headers.getSetCookie()) page.headers.append("set-cookie", cookie);
+  return page;
 }
 
 /**

@@ -6,6 +6,8 @@ import { Browser } from "../oauth/helpers.ts";
 const url = process.argv[2];
 if (!url) throw new Error("usage: fake-browser.ts AUTHORIZE_URL");
 const browser = new Browser();
+// The gateway's dev-login start-up link, opened once as the person would (MCPGW_DEV_LOGIN_URL).
+if (process.env.MCPGW_DEV_LOGIN_URL) await browser.request(process.env.MCPGW_DEV_LOGIN_URL);
 const { page, stoppedAt } = await browser.navigate(url, "http://127.0.0.1:6276");
 let callback = stoppedAt;
 if (!callback) {

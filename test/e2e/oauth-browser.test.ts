@@ -49,6 +49,8 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     const client = await registerClient(gw.url, { client_name: "Chromium Test Client", redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage({ viewport: { width: 800, height: 760 } });
+    // Once per browser, as `mcpgw dev` tells people to: the start-up link leaves the dev-login key in a cookie.
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge, resource: `${gw.url}${DEMO_PATH}`, state: "browser-state" }));
 
     expect(new URL(page.url()).pathname).toBe("/oauth/setup");
@@ -78,6 +80,7 @@ describe.skipIf(!available && !process.env.CI)("consent page in a real browser",
     const redirectUri = `http://127.0.0.1:${callback.port}/callback`;
     const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
     const page = await browser.newPage();
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "c" }));
     await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Cancel" }).click()]);
     expect(received.at(-1)!.searchParams.get("error")).toBe("access_denied");

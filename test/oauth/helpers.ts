@@ -77,6 +77,13 @@ function collector(events: GatewayEvent[]): ObserverSink {
   return { wants: () => true, handle: (event) => void events.push(event) };
 }
 
+/**
+ * Dev-login keys of the gateways this test process started, by host. A test Browser holds the key as a
+ * person's browser does once they opened the start-up link (test/e2e/oauth-dev-login.test.ts covers the
+ * link and the refusal without it).
+ */
+const DEV_LOGIN_KEYS = new Map<string, string>();
+
 /** The real gateway (serve(), as `mcpgw dev` runs it) on an ephemeral port; logs are silenced. */
 export async function startGateway(projectDir: string, options: StartOptions = {}): Promise<RunningGateway & { dataDir: string }> {
   const dataDir = options.dataDir ?? tempDataDir();
@@ -86,6 +93,10 @@ export async function startGateway(projectDir: string, options: StartOptions = {
     {},
     options.events ? { eventSinks: [collector(options.events)] } : {},
   );
+  if (gw.devLoginUrl) {
+    const link = new URL(gw.devLoginUrl);
+    DEV_LOGIN_KEYS.set(new URL(gw.url).host, link.searchParams.get("key")!);
+  }
   return Object.assign(gw, { dataDir });
 }
 
@@ -122,9 +133,14 @@ export interface Page {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
+  /** `withDevLoginKey: false`: a browser that never opened the dev-login start-up link. */
+  constructor(private readonly options: { withDevLoginKey?: boolean } = {}) {}
+
   async request(url: string, init: RequestInit = {}): Promise<Page> {
     const headers = new Headers(init.headers);
     const host = new URL(url).host;
+    const key = DEV_LOGIN_KEYS.get(host);
+    if (key && this.options.withDevLoginKey !== false && !this.cookies.has(`${host} mcpgw_dev_login_key`)) this.cookies.set(`${host} mcpgw_dev_login_key`, key);
     const cookie = [...this.cookies].filter(([k]) => k.startsWith(`${host} `)).map(([k, v]) => `${k.slice(host.length + 1)}=${v}`).join("; ");
     if (cookie) headers.set("cookie", cookie);
     const response = await fetch(url, { ...init, headers, redirect: "manual" });

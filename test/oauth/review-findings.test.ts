@@ -122,7 +122,7 @@ describe("finding: dev-login looks the chosen identity up on the prototype chain
     });
     const gw = await startGateway(dir);
     try {
-      const r = await fetch(`${gw.url}/oauth/dev-login?as=__proto__`, { redirect: "manual" });
+      const r = await fetch(`${gw.devLoginUrl}&as=__proto__`, { redirect: "manual" });
       // Today: 200 "signed in as __proto__" with a session cookie.
       expect(r.status).toBe(400);
       expect(r.headers.get("set-cookie")).toBeNull();
