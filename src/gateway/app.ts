@@ -10,7 +10,8 @@ import { mountOAuthServer } from "../oauth/server.ts";
 import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
 import { errorFields } from "../log/logger.ts";
-import { hostAllowed, hostPolicy, malformedHost, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
+import { publicOrigin, type OriginSettings } from "../http/origin.ts";
+import { hostAllowed, hostPolicy, malformedHost, mcpOptions, misdirected, originAllowed } from "./host-guard.ts";
 import { compileRoute, type CompiledRoute } from "./pipeline.ts";
 
 export interface Bindings {
@@ -76,13 +77,16 @@ interface PathRoutes {
   readonly mcp: boolean;
 }
 
-function answer(routes: PathRoutes, hosts: HostPolicy, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
+function answer(routes: PathRoutes, settings: OriginSettings, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
   // MCP transport spec: a browser Origin that is not ours is refused (DNS rebinding); clients send none.
-  if (routes.mcp && !originAllowed(hosts, request.headers.get("origin"))) {
+  // The Host was checked already, so the request's own origin names a host the gateway answers for.
+  const origin = request.headers.get("origin");
+  if (routes.mcp && origin !== null && !originAllowed(origin, [url.origin, publicOrigin(request, url, settings)])) {
     return problemResponse(403, "Requests from this Origin are not accepted: a web page may not call this MCP server.");
   }
   const run = routes.methods.get(request.method);
   if (run) return run(request, url, clientAddress);
+  if (routes.mcp && request.method === "OPTIONS") return mcpOptions([...routes.methods.keys()]);
   // An MCP path answers every undeclared method (DELETE on a "get,post" route…) with the seed's 405.
   if (routes.mcp) return methodNotAllowed();
   return problemResponse(405, `${request.method} is not allowed on ${routes.path}.`, {}, { allow: [...routes.methods.keys()].join(", ") });
@@ -128,7 +132,7 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
     for (const m of route.methods) routes.methods.set(m, run);
   }
   const hosts = hostPolicy(config.settings, services.listenHost);
-  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, hosts, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
+  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, config.settings, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
   app.notFound((c) => problemResponse(404, `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`));
   // Whatever a handler throws is logged as JSON and answered as a problem, never hono's plain-text 500 and a
   // stack trace on stderr. (MCP routes and OAuth endpoints answer their own failures in their protocol's shape.)
@@ -154,7 +158,7 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
       const path = request.method === "HEAD" ? undefined : plainPath(request.url);
       const routes = path === undefined ? undefined : direct.get(path);
       if (!routes) return app.fetch(request, bindings);
-      return answer(routes, hosts, request, new URL(request.url), bindings.clientAddress);
+      return answer(routes, config.settings, request, new URL(request.url), bindings.clientAddress);
     },
   };
 }
