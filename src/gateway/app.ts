@@ -106,6 +106,7 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
     limits: config.settings.oauth,
     rateLimits: services.rateLimits,
     devLoginKey: devLoginKeyFor(services.dataKey),
+    clientAborts: services.clientAborts,
     login: browserLoginFor,
   });
   const unavailable = server.login.unavailable();

@@ -1,5 +1,6 @@
 import type { AuthorizationServerConfig, OAuthSettings, RouteConfig } from "../config/types.ts";
 import type { RateLimitStore } from "../limits/rate-limit-store.ts";
+import type { ClientAbortLog } from "../log/client-aborts.ts";
 import type { Logger, LogFields } from "../log/logger.ts";
 import type { AuthEventLevel } from "../observe/events.ts";
 import type { Observer } from "../observe/observer.ts";
@@ -33,6 +34,7 @@ export interface OAuthServer {
   readonly rateLimits: RateLimitStore;
   /** What a browser must present to use dev-login (src/oauth/dev-login.ts). */
   readonly devLoginKey: string;
+  readonly clientAborts: ClientAbortLog;
 }
 
 /** One request to an AS endpoint. */
@@ -59,6 +61,7 @@ export interface OAuthServerDeps {
   readonly limits: OAuthSettings;
   readonly rateLimits: RateLimitStore;
   readonly devLoginKey: string;
+  readonly clientAborts: ClientAbortLog;
   readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
 }
 

@@ -3,6 +3,7 @@ import type { RouteConfig } from "../config/types.ts";
 import { jsonResponse, NO_STORE } from "../http/headers.ts";
 import { publicOrigin, type OriginSettings } from "../http/origin.ts";
 import { problemResponse } from "../http/problem.ts";
+import { isClientAbort } from "../log/client-aborts.ts";
 import { errorFields, type LogFields } from "../log/logger.ts";
 import type { AuthEventLevel } from "../observe/events.ts";
 import { authorize } from "./authorize.ts";
@@ -72,6 +73,10 @@ export function mountOAuthServer(app: Hono<Env>, server: OAuthServer, settings: 
         if (limited) return endpointErrorResponse(kind, limited, req.requestId);
         return await handler(req, c);
       } catch (err) {
+        if (isClientAbort(err)) {
+          server.clientAborts.note({ endpoint: req.url.pathname });
+          return new Response(null, { status: 400 });
+        }
         if (err instanceof OAuthError) {
           req.report("info", "mcp_auth_request_rejected", err.description, { reasonCode: err.code });
         } else {

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from "node:path";
 import { startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "../limits/rate-limit-store.ts";
+import { ClientAbortLog } from "../log/client-aborts.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../log/logger.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
@@ -80,6 +81,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     resolve,
     oauth,
     rateLimits: options.rateLimits ?? new MemoryRateLimitStore(),
+    clientAborts: new ClientAbortLog(log, now),
     demoUpstreamUrl() {
       if (!demo) {
         demo = startDemoUpstream();

@@ -1,4 +1,5 @@
 import type { RateLimitStore } from "../limits/rate-limit-store.ts";
+import type { ClientAbortLog } from "../log/client-aborts.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SecretRegistry } from "../log/redact.ts";
 import type { OAuthRuntime } from "../oauth/runtime.ts";
@@ -31,6 +32,8 @@ export interface Services {
   readonly resolve: Resolve;
   /** Request counters of rate-limit-inbound and the OAuth endpoint limits (in memory: one process). */
   readonly rateLimits: RateLimitStore;
+  /** Clients that hang up mid-body: counted, logged at info at most every 10 s (src/log/client-aborts.ts). */
+  readonly clientAborts: ClientAbortLog;
   /** The OAuth authorization server's process-wide state: token cache, CIMD cache, sweeper. */
   readonly oauth: OAuthRuntime;
   /** URL of the built-in demo upstream, started on first use (rewritePattern "mcpgw:demo"). */
