@@ -144,7 +144,8 @@ function authorizationPageError(err: OAuthError): Response {
       code: err.code,
       note: "The application was not redirected back, because its identity or its redirect URI could not be confirmed.",
     }),
-    400,
+    err.status >= 500 ? err.status : 400,
+    err instanceof TemporarilyUnavailable ? { "retry-after": String(err.retryAfterSeconds) } : {},
   );
 }
 

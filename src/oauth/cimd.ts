@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { parseClientMetadata, type ClientMetadata } from "./client-metadata.ts";
-import { InvalidClient, OAuthError } from "./errors.ts";
+import { InvalidClient, OAuthError, TemporarilyUnavailable } from "./errors.ts";
 import { checkedAddresses, SsrfRefused, type Resolve } from "./ssrf.ts";
 import { BodyTooLargeError, readBodyWithin } from "../http/body.ts";
 import { isLoopbackHostname, unbracket } from "../http/host.ts";
@@ -16,6 +16,8 @@ const MIN_TTL_MS = 60_000;
 const DEFAULT_TTL_MS = 5 * 60_000;
 const MAX_TTL_MS = 24 * 60 * 60_000;
 const MAX_CACHED = 1_000;
+/** Issue 18: each fetch holds a socket and up to 5 s; a burst of distinct client_ids must not open thousands. */
+export const CIMD_MAX_CONCURRENT_FETCHES = 16;
 
 /** A client_id shaped like a URL is a CIMD client id; everything else is looked up as a DCR client. */
 export function isUrlClientId(clientId: string): boolean {
@@ -60,6 +62,8 @@ export interface CimdFetchPolicy {
   readonly devMode: boolean;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
+  /** Documents fetched at once at most (CIMD_MAX_CONCURRENT_FETCHES); more answer temporarily_unavailable. */
+  readonly maxConcurrentFetches?: number;
 }
 
 export interface FetchedClientMetadata {
@@ -169,6 +173,9 @@ export class CimdClientResolver {
     this.cache.delete(clientId);
     let pending = this.inFlight.get(clientId);
     if (!pending) {
+      if (this.inFlight.size >= (this.policy.maxConcurrentFetches ?? CIMD_MAX_CONCURRENT_FETCHES)) {
+        throw new TemporarilyUnavailable("Too many client metadata documents are being fetched right now; try again in a few seconds.", 503, 5);
+      }
       pending = fetchClientMetadataDocument(clientId, this.policy).finally(() => this.inFlight.delete(clientId));
       this.inFlight.set(clientId, pending);
     }
