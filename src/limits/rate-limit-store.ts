@@ -33,6 +33,8 @@ export interface Counter {
 
 const ALLOWED: RateLimitDecision = { allowed: true, retryAfterMs: 0 };
 const MIN_RETRY_MS = 1000;
+/** Idle counters are dropped at most this often (a pass over every key). */
+const SWEEP_INTERVAL_MS = 10_000;
 
 /**
  * The sliding window as Zuplo describes it ("continuously tracks requests over a rolling time period",
@@ -75,14 +77,14 @@ export interface MemoryRateLimitStoreOptions {
 }
 
 /**
- * One process's counters. Bounded: keys idle for two windows are swept every 1,024 decisions, and past
+ * One process's counters. Bounded: keys idle for two windows are swept every 10 s at most, and past
  * `maxKeys` (default 100,000: a few MB) the oldest keys are dropped — an attacker rotating addresses
  * can make the limiter forget, not make it grow.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   private readonly counters = new Map<string, Counter>();
   private readonly maxKeys: number;
-  private decisions = 0;
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     this.maxKeys = options.maxKeys ?? 100_000;
@@ -93,7 +95,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   consume(key: string, rule: RateLimitRule, now: number): RateLimitDecision {
-    if (++this.decisions % 1024 === 0) this.sweep(now);
+    if (now - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep(now);
     let c = this.counters.get(key);
     if (!c || c.windowMs !== rule.windowMs) {
       if (!c && this.counters.size >= this.maxKeys) this.counters.delete(this.counters.keys().next().value!);
@@ -107,6 +109,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   private sweep(now: number): void {
+    this.lastSweep = now;
     for (const [key, c] of this.counters) if (now - c.windowStart >= 2 * c.windowMs) this.counters.delete(key);
   }
 }
