@@ -11,10 +11,10 @@ it("fetches at most 16 client metadata documents at once and refuses the rest wi
   const gate = new Promise<void>((resolve) => (release = resolve));
   let open = 0;
   let peak = 0;
-  const server = Bun.serve({
+  const server: ReturnType<typeof Bun.serve> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    async fetch(request) {
+    async fetch(request): Promise<Response> {
       open++;
       peak = Math.max(peak, open);
       await gate;
