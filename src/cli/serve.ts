@@ -142,7 +142,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     const link = devLoginUrl();
     if (!link || announced) return;
     announced = true;
-    log.info("dev_login_link", `dev-login: open ${link} once in the browser you sign in with. The link is a key: whoever has it and can reach this port signs in as a dev user, so never share it or expose the port (ssh -L, socat, kubectl port-forward on 0.0.0.0).`, {
+    log.warn("dev_login_link", `dev-login: open ${link} once in the browser you sign in with. The link is a key: whoever has it and can reach this port signs in as a dev user, so never share it or expose the port (ssh -L, socat, kubectl port-forward on 0.0.0.0).`, {
       url: link,
       hint: "docs/oauth.md#dev-login-key",
     });

@@ -104,9 +104,9 @@ const cases: Case[] = [
   },
   {
     name: "a policy type mcpgw does not implement",
-    files: { policies: { policies: [P("r", "rate-limit-inbound", "RateLimitInboundPolicy")] } },
+    files: { policies: { policies: [P("q", "quota-inbound", "QuotaInboundPolicy")] } },
     // The list names only what works: registered-but-pending types (IdP wrappers, token exchange) would answer 501.
-    expect: [{ code: "MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", file: "config/policies.json", pointer: "/policies/0/policyType", message: /rate-limit-inbound/, hint: /set-headers-inbound/, hintNot: /Did you mean|mcp-auth0-oauth-inbound|mcp-token-exchange-inbound/ }],
+    expect: [{ code: "MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", file: "config/policies.json", pointer: "/policies/0/policyType", message: /quota-inbound/, hint: /set-headers-inbound/, hintNot: /Did you mean|mcp-auth0-oauth-inbound|mcp-token-exchange-inbound/ }],
   },
   {
     name: "a policy whose export does not match its type",
