@@ -2,7 +2,7 @@
 // policy chain → handler → upstream; a module imports only from its own folder or a lower layer.
 // Run with `npm run lint:arch` (CI runs it). Folders of one rank are peers and may not import each other.
 const LAYERS = [
-  ["http", "log", "store", "demo"],
+  ["http", "log", "store", "demo", "limits"],
   ["mcp"],
   ["schemas"],
   ["config"],
@@ -46,6 +46,13 @@ module.exports = {
       severity: "error",
       from: { path: `^src/(?!(${folders.join("|")})/)[^/]+/` },
       to: {},
+    },
+    {
+      name: "known-folders-only-imported",
+      comment: "a folder missing from the layer list cannot be imported either (.dependency-cruiser.cjs, docs/architecture.md)",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: `^src/(?!(${folders.join("|")})/)[^/]+/` },
     },
     {
       name: "sqlite-inside-store",

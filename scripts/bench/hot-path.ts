@@ -66,7 +66,7 @@ try {
     const mode = profile === "oauth-filter" ? "dev" : "start";
     const gw = await serve({ projectDir, port: 0, host: "127.0.0.1", dataDir: join(projectDir, ".mcpgw"), logLevel: (process.env.HOT_PATH_LOG_LEVEL ?? "info") as "info", logFormat: "json" }, mode, {}, { sink: discard });
     const headers: Record<string, string> = { ...PROTOCOL_HEADERS, host: new URL(gw.url).host };
-    if (profile === "oauth-filter") headers.authorization = `Bearer ${await obtainAccessToken(gw.url, `${gw.url}${ROUTE_PATH}`)}`;
+    if (profile === "oauth-filter") headers.authorization = `Bearer ${await obtainAccessToken(gw.url, `${gw.url}${ROUTE_PATH}`, gw.devLoginUrl)}`;
     gateways.push({ profile, gw, headers });
   }
   const hono = naiveProxy("http://127.0.0.1:9/mcp", new Map([["t0k3n", "bench-user"]]));

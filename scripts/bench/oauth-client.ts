@@ -73,8 +73,25 @@ async function endpoints(origin: string): Promise<Endpoints> {
   return { registration: `${origin}/oauth/register`, authorization: `${origin}/oauth/authorize`, token: `${origin}/oauth/token` };
 }
 
-/** An access token for `resource` (the route URL) from the gateway at `origin`. */
-export async function obtainAccessToken(origin: string, resource: string): Promise<string> {
+/** The dev-login start-up link from a gateway's JSON log (the `dev_login_link` line `mcpgw dev` writes). */
+export function devLoginLinkFromLog(logText: string): string | undefined {
+  for (const line of logText.split("\n")) {
+    if (!line.includes('"dev_login_link"')) continue;
+    try {
+      const url = (JSON.parse(line) as { url?: unknown }).url;
+      if (typeof url === "string") return url;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An access token for `resource` (the route URL) from the gateway at `origin`. `devLoginLink` is the
+ * gateway's dev-login start-up link, opened first as a person would (dev-login refuses browsers without it).
+ */
+export async function obtainAccessToken(origin: string, resource: string, devLoginLink?: string): Promise<string> {
   const ep = await endpoints(origin);
   const registration = await fetch(ep.registration, {
     method: "POST",
@@ -104,6 +121,7 @@ export async function obtainAccessToken(origin: string, resource: string): Promi
     return response;
   };
 
+  if (devLoginLink) await (await browse(devLoginLink)).arrayBuffer();
   // authorize → dev-login → setup: follow redirects until the consent page (or the client's redirect).
   let url = authorize.href;
   let response = await browse(url);

@@ -8,14 +8,14 @@
 //   bun scripts/bench/profile.ts [--profile plain|filter|oauth-filter] [--method tools/call|tools/list]
 //                                [--connections 64] [--seconds 4] [--runs 3] [--cpu-prof] [--log-level info]
 
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runWrk } from "./load.ts";
 import { ROUTE_PATH, writeBenchProject, removeBenchProjects, type GatewayProfile } from "./mcpgw.ts";
 import { REQUEST_BODIES, type BenchMethod } from "./messages.ts";
-import { obtainAccessToken } from "./oauth-client.ts";
+import { devLoginLinkFromLog, obtainAccessToken } from "./oauth-client.ts";
 import { freePort, LISTENING_LINE, spawnManaged, stopAll, waitForPort, which, type ManagedProcess } from "./processes.ts";
 import { sampleProcess } from "./procstat.ts";
 import { PROTOCOL_HEADERS } from "./targets.ts";
@@ -89,7 +89,7 @@ try {
   const origin = `http://127.0.0.1:${port}`;
   await waitForPort(`${origin}/__mcpgw/health/ready`, 15_000, "mcpgw");
   const routeUrl = `${origin}${ROUTE_PATH}`;
-  const gatewayHeaders = oauth ? { ...PROTOCOL_HEADERS, authorization: `Bearer ${await obtainAccessToken(origin, routeUrl)}` } : PROTOCOL_HEADERS;
+  const gatewayHeaders = oauth ? { ...PROTOCOL_HEADERS, authorization: `Bearer ${await obtainAccessToken(origin, routeUrl, devLoginLinkFromLog(readFileSync(join(dir, "mcpgw.log"), "utf8")))}` } : PROTOCOL_HEADERS;
   const targets = [
     { name: "hono", url: hono.ready[1]!, headers: { ...PROTOCOL_HEADERS, authorization: `Bearer ${token}` }, pid: hono.pid },
     { name: "mcpgw", url: routeUrl, headers: gatewayHeaders, pid: gateway.pid },

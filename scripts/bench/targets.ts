@@ -1,9 +1,10 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCivic, startCivic } from "./civic.ts";
 import { startGatewayBinary, writeBenchProject, type BinaryStatus } from "./mcpgw.ts";
 import { PROTOCOL_VERSION } from "./messages.ts";
 import { nginxBinary, startNginx } from "./nginx.ts";
-import { obtainAccessToken, OAuthUnavailable } from "./oauth-client.ts";
+import { devLoginLinkFromLog, obtainAccessToken, OAuthUnavailable } from "./oauth-client.ts";
 import { LISTENING_LINE, spawnManaged } from "./processes.ts";
 import { connectedPersonToken, EXCHANGE_POLICY, exchangePolicy, startUpstreamOAuthPeers } from "./upstream-oauth.ts";
 import type { UpstreamKind } from "./upstreams.ts";
@@ -143,7 +144,7 @@ async function startTargetOrThrow(spec: TargetSpec, env: BenchEnv): Promise<Runn
       });
       if (!oauth) return { ...base, url: gw.routeUrl, headers: PROTOCOL_HEADERS, pid: gw.process.pid, stop: gw.process.stop };
       try {
-        const token = await obtainAccessToken(gw.origin, gw.routeUrl);
+        const token = await obtainAccessToken(gw.origin, gw.routeUrl, devLoginLinkFromLog(readFileSync(join(env.dir, `${spec.id}.log`), "utf8")));
         const notes = ["token obtained through DCR → authorize (PKCE S256, resource) → dev-login → consent (CSRF) → token", "runs `mcpgw dev`: /oauth/dev-login answers only in dev mode"];
         return { ...base, notes, url: gw.routeUrl, headers: { ...PROTOCOL_HEADERS, authorization: `Bearer ${token}` }, pid: gw.process.pid, stop: gw.process.stop };
       } catch (err) {

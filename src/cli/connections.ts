@@ -65,7 +65,8 @@ export async function connectionsCommand(argv: string[], io: Out): Promise<numbe
   if (sub !== "connect" && positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (sub === "revoke" && Object.keys(filter).length === 0) throw new UsageError("revoke needs --subject, --upstream or both (it never deletes every connection at once)");
 
-  const services = await createServices({ dataDir, mode: "start", log: { level: "silent" } });
+  // Beside a running gateway: the store is shared (SQLite WAL), the data dir's serving lock is not taken.
+  const services = await createServices({ dataDir, mode: "start", log: { level: "silent" }, serving: false });
   try {
     if (sub === "list") {
       const rows = (await services.store.upstream.list(filter)).map(view);

@@ -7,12 +7,15 @@ import { buildApp, buildUnconfiguredApp, HEALTH_READY, type Gateway, type Readin
 import { hostPolicy } from "../gateway/host-guard.ts";
 import { errorFields, type LineSink, type Logger } from "../log/logger.ts";
 import type { ObserverSink } from "../observe/observer.ts";
+import { devLoginKeyFor, devLoginLink } from "../oauth/dev-login.ts";
 import { createServices } from "../services/compose.ts";
 import type { ServeSettings } from "./args.ts";
 import { routeLines } from "./route-lines.ts";
 
 export interface RunningGateway {
   readonly url: string;
+  /** `mcpgw dev` with dev-login: the link a browser opens once to be allowed to sign in (see dev-login.ts). */
+  readonly devLoginUrl: string | undefined;
   /** Answers a request as the server would, without a socket (benchmarks of the JS hot path, embedding). */
   handle(request: Request, clientAddress?: string): Response | Promise<Response>;
   reload(): boolean;
@@ -125,6 +128,22 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
   services.start();
   log.info("gateway_listening", `mcpgw ${mode} listening on ${url} (readiness: ${url}${HEALTH_READY})`, { url, mode, projectDir, dataDir });
 
+  // dev-login answers only browsers that hold its key (issue 18): say where to get it, and why it matters.
+  const loopbackUrl = ["0.0.0.0", "::", ""].includes(settings.host) ? `http://127.0.0.1:${server.port}` : url;
+  const devLoginUrl = () =>
+    mode === "dev" && config?.authorizationServer?.options.login.kind === "local_dev" ? devLoginLink(loopbackUrl, config.settings.basePath, devLoginKeyFor(services.dataKey)) : undefined;
+  let announced = false;
+  const announceDevLogin = () => {
+    const link = devLoginUrl();
+    if (!link || announced) return;
+    announced = true;
+    log.warn("dev_login_link", `dev-login: open ${link} once in the browser you sign in with. The link is a key: whoever has it and can reach this port signs in as a dev user, so never share it or expose the port (ssh -L, socat, kubectl port-forward on 0.0.0.0).`, {
+      url: link,
+      hint: "docs/oauth.md#dev-login-key",
+    });
+  };
+  announceDevLogin();
+
   let watcher: FSWatcher | undefined;
   if (mode === "dev") {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -134,7 +153,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       clearTimeout(timer);
       timer = setTimeout(() => {
         log.info("config_changed", `${String(file)} changed; reloading.`, { file: String(file) });
-        load(false);
+        if (load(false)) announceDevLogin();
       }, 150);
     });
   }
@@ -151,7 +170,15 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       log.info("gateway_stopped", "Stopped.");
     })());
 
-  return { url, handle: (request, clientAddress) => app.fetch(request, { clientAddress }), reload: () => load(false), stop };
+  return {
+    url,
+    get devLoginUrl() {
+      return devLoginUrl();
+    },
+    handle: (request, clientAddress) => app.fetch(request, { clientAddress }),
+    reload: () => load(false),
+    stop,
+  };
 }
 
 /** Below this, slow tool calls and open SSE streams queue behind each other inside fetch(). */

@@ -29,6 +29,33 @@ const MtlsEntry = v.pipe(
   v.check((e) => Boolean(e.cert ?? e.certFile) && Boolean(e.key ?? e.keyFile), "needs a certificate (cert or certFile) and a private key (key or keyFile)"),
 );
 
+/** A built-in limit on one OAuth endpoint, per client address; `false` turns it off. */
+const EndpointLimit = v.union([
+  v.literal(false),
+  v.strictObject({
+    requestsAllowed: PositiveInt,
+    timeWindowMinutes: v.pipe(v.number(), v.minValue(1 / 60, "must be at least one second (1/60)")),
+  }),
+]);
+
+/**
+ * `mcpgw.oauth`: bounds on the authorization server's unauthenticated endpoints (issue 18: registration
+ * and pending authorizations filled the disk). Defaults in docs/configuration.md#mcpgwoauth.
+ */
+const OAuthSettingsSchema = v.strictObject({
+  rateLimits: v.optional(
+    v.strictObject({
+      register: v.optional(EndpointLimit, { requestsAllowed: 20, timeWindowMinutes: 1 }),
+      authorize: v.optional(EndpointLimit, { requestsAllowed: 60, timeWindowMinutes: 1 }),
+      token: v.optional(EndpointLimit, { requestsAllowed: 120, timeWindowMinutes: 1 }),
+    }),
+    {},
+  ),
+  maxRegisteredClients: v.optional(PositiveInt, 10_000),
+  maxPendingAuthorizations: v.optional(PositiveInt, 10_000),
+  unusedClientTtlHours: v.optional(v.pipe(v.number(), v.minValue(1 / 60), v.maxValue(90 * 24)), 24),
+});
+
 /** The `mcpgw` block: self-hosting settings Zuplo's cloud decides for its users. All optional. */
 export const SettingsSchema = v.strictObject({
   basePath: v.optional(v.pipe(v.string(), v.regex(/^(\/|\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/, "must be \"/\" or a path like /__zuplo")), "/"),
@@ -60,6 +87,7 @@ export const SettingsSchema = v.strictObject({
     {},
   ),
   mtlsCertificates: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/)), MtlsEntry), {}),
+  oauth: v.optional(OAuthSettingsSchema, {}),
 });
 
 export const ZuploFileSchema = v.looseObject({
@@ -112,6 +140,7 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
       proxy: mcpgw.proxy,
       devLogin: { users: mcpgw.devLogin.users },
       mtlsCertificates: mtls,
+      oauth: mcpgw.oauth,
     },
   };
 }

@@ -129,6 +129,17 @@ export function checkRules(input: RuleInput): void {
         "warning",
       );
     }
+    // rate-limit-inbound by "user" counts per ctx.user.sub, which only an MCP OAuth policy earlier in the chain sets.
+    route.inbound.forEach((name, i) => {
+      if (families[i] !== "rate-limit" || (byName.get(name)?.options as { rateLimitBy?: string }).rateLimitBy !== "user") return;
+      if (families.slice(0, i).includes("mcp-oauth")) return;
+      routesSink.add(
+        "MCPGW_CONFIG_RATE_LIMIT_WITHOUT_USER",
+        [...at, "x-zuplo-route", "policies", "inbound", i],
+        `"${name}" limits per user (rateLimitBy "user"), but no MCP OAuth policy comes before it on ${route.path}, so no user is known when it runs.`,
+        'Put the MCP OAuth policy first in policies.inbound, or use rateLimitBy "ip" (docs/rate-limiting.md).',
+      );
+    });
     // A chain naming a policy that is refused or missing is already an error; whether it was meant to be the OAuth policy is unknown.
     const chainKnown = route.inbound.every((name) => byName.has(name));
     if (route.handler.exportName === "McpProxyHandler" && chainKnown && !families.includes("mcp-oauth")) {

@@ -17,6 +17,21 @@ export interface GatewaySettings {
   readonly devLogin: { readonly users: Readonly<Record<string, Record<string, unknown>>> };
   /** mTLS client certificates by id, for McpProxyHandler's `mtlsCertificate`. */
   readonly mtlsCertificates: Readonly<Record<string, MtlsCertificate>>;
+  /** Bounds on the authorization server: per-address endpoint limits, store caps, unused-client retention. */
+  readonly oauth: OAuthSettings;
+}
+
+/** A per-client-address limit on one OAuth endpoint, or false (off). */
+export type OAuthEndpointLimit = false | { readonly requestsAllowed: number; readonly timeWindowMinutes: number };
+
+export interface OAuthSettings {
+  readonly rateLimits: { readonly register: OAuthEndpointLimit; readonly authorize: OAuthEndpointLimit; readonly token: OAuthEndpointLimit };
+  /** Live DCR registrations at most; registration answers 503 past it. */
+  readonly maxRegisteredClients: number;
+  /** Pending authorization requests at most; authorize answers temporarily_unavailable past it. */
+  readonly maxPendingAuthorizations: number;
+  /** A registration that never obtained a token is removed after this long (then kept 90 days from registration). */
+  readonly unusedClientTtlHours: number;
 }
 
 export interface ProxySettings {

@@ -2,17 +2,19 @@ import { Hono } from "hono";
 import type { AuthorizationServerConfig, GatewayConfig } from "../config/types.ts";
 import { reservedPrefixes } from "../config/rules.ts";
 import { methodNotAllowed } from "../handlers/mcp-proxy-handler.ts";
-import { publicOrigin } from "../http/origin.ts";
 import { problemResponse } from "../http/problem.ts";
 import { browserLoginFor } from "../oauth/browser-login.ts";
 import { oauthServerFor } from "../oauth/context.ts";
+import { devLoginKeyFor } from "../oauth/dev-login.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
+import { errorFields } from "../log/logger.ts";
+import { publicOrigin, type OriginSettings } from "../http/origin.ts";
 import { consentUpstreams } from "../upstream/consent-upstreams.ts";
 import { mountUpstreamConnections } from "../upstream/server.ts";
 import { upstreamSpecs, type UpstreamSpec } from "../upstream/spec.ts";
-import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
+import { hostAllowed, hostPolicy, malformedHost, mcpOptions, misdirected, originAllowed } from "./host-guard.ts";
 import { compileRoute, type CompiledRoute } from "./pipeline.ts";
 import { rootDocument, rootResponse } from "./root-page.ts";
 
@@ -51,7 +53,7 @@ export function buildUnconfiguredApp(readiness: () => Readiness): Gateway {
   const app: GatewayApp = new Hono();
   mountHealth(app, readiness);
   app.all("*", () => problemResponse(503, "The gateway has no valid configuration yet; run `mcpgw validate` to see the problems."));
-  return app;
+  return { fetch: (request, bindings) => malformedHost(request) ?? app.fetch(request, bindings) };
 }
 
 /**
@@ -79,13 +81,16 @@ interface PathRoutes {
   readonly mcp: boolean;
 }
 
-function answer(routes: PathRoutes, hosts: HostPolicy, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
+function answer(routes: PathRoutes, settings: OriginSettings, request: Request, url: URL, clientAddress: string | undefined): Promise<Response> | Response {
   // MCP transport spec: a browser Origin that is not ours is refused (DNS rebinding); clients send none.
-  if (routes.mcp && !originAllowed(hosts, request.headers.get("origin"))) {
+  // The Host was checked already, so the request's own origin names a host the gateway answers for.
+  const origin = request.headers.get("origin");
+  if (routes.mcp && origin !== null && !originAllowed(origin, [url.origin, publicOrigin(request, url, settings)])) {
     return problemResponse(403, "Requests from this Origin are not accepted: a web page may not call this MCP server.");
   }
   const run = routes.methods.get(request.method);
   if (run) return run(request, url, clientAddress);
+  if (routes.mcp && request.method === "OPTIONS") return mcpOptions([...routes.methods.keys()]);
   // An MCP path answers every undeclared method (DELETE on a "get,post" route…) with the seed's 405.
   if (routes.mcp) return methodNotAllowed();
   return problemResponse(405, `${request.method} is not allowed on ${routes.path}.`, {}, { allow: [...routes.methods.keys()].join(", ") });
@@ -102,6 +107,10 @@ function mountAuthorizationServer(app: GatewayApp, config: GatewayConfig, as: Au
     now: services.now,
     basePath: config.settings.basePath,
     devUsers: config.settings.devLogin.users,
+    limits: config.settings.oauth,
+    rateLimits: services.rateLimits,
+    devLoginKey: devLoginKeyFor(services.dataKey),
+    clientAborts: services.clientAborts,
     login: (options) => browserLoginFor(options, { fetch: services.fetch, secret: services.dataKey }),
     upstreams: consentUpstreams(upstreams, services.upstream, config.settings.basePath),
   });
@@ -145,8 +154,14 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
     for (const m of route.methods) routes.methods.set(m, run);
   }
   const hosts = hostPolicy(config.settings, services.listenHost);
-  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, hosts, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
+  for (const routes of byPath.values()) app.all(routes.path, (c) => answer(routes, config.settings, c.req.raw, new URL(c.req.url), c.env?.clientAddress));
   app.notFound((c) => problemResponse(404, `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`));
+  // Whatever a handler throws is logged as JSON and answered as a problem, never hono's plain-text 500 and a
+  // stack trace on stderr. (MCP routes and OAuth endpoints answer their own failures in their protocol's shape.)
+  app.onError((err) => {
+    services.log.error("request_failed", "Unhandled error while serving a request.", errorFields(err));
+    return problemResponse(500, "The gateway failed while handling this request; see its log.");
+  });
 
   // A literal route path outside the gateway's own prefixes is found by an exact lookup exactly where
   // hono would find it, so those requests (every proxied MCP call) skip the router and its per-request
@@ -157,13 +172,15 @@ export function buildApp(config: GatewayConfig, services: Services, readiness: (
   );
   return {
     fetch(request, bindings) {
+      const bad = malformedHost(request);
+      if (bad) return bad;
       const host = request.headers.get("host");
       // DNS rebinding: only the names the gateway is known by; health probes may use any (a pod IP).
       if (!hostAllowed(hosts, host) && !new URL(request.url).pathname.startsWith(HEALTH_PREFIX)) return misdirected(host);
       const path = request.method === "HEAD" ? undefined : plainPath(request.url);
       const routes = path === undefined ? undefined : direct.get(path);
       if (!routes) return app.fetch(request, bindings);
-      return answer(routes, hosts, request, new URL(request.url), bindings.clientAddress);
+      return answer(routes, config.settings, request, new URL(request.url), bindings.clientAddress);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { GatewaySettings } from "../config/types.ts";
-import { hostName, isLoopbackHostname, LOOPBACK_NAMES } from "../http/host.ts";
+import { hostName, isLoopbackHostname, LOOPBACK_NAMES, wellFormedHost } from "../http/host.ts";
 import { problemResponse } from "../http/problem.ts";
 
 // DNS rebinding defence (MCP transport spec, "Security Warning"; MCP security best practices). A page on
@@ -30,16 +30,34 @@ export function hostAllowed(policy: HostPolicy, hostHeader: string | null): bool
   return hostHeader !== null && policy.names.has(hostName(hostHeader));
 }
 
-/** An Origin header is fine when absent (non-browser clients) or naming an allowed host. */
-export function originAllowed(policy: HostPolicy, origin: string | null): boolean {
-  if (origin === null || policy.kind === "any") return true;
-  try {
-    return policy.names.has(new URL(origin).hostname.toLowerCase());
-  } catch {
-    return false;
-  }
+/**
+ * An Origin header is fine when absent (non-browser clients) or naming one of the gateway's own origins
+ * exactly — scheme, host and port (RFC 6454 §5). Comparing host names alone let any page on the same
+ * machine (http://localhost:3000, another dev server) call the gateway on http://localhost:9000 (issue 18).
+ */
+export function originAllowed(origin: string | null, ownOrigins: readonly string[]): boolean {
+  if (origin === null) return true;
+  if (!URL.canParse(origin)) return false;
+  const normal = new URL(origin).origin;
+  return normal !== "null" && ownOrigins.some((own) => own.toLowerCase() === normal);
+}
+
+/**
+ * OPTIONS on an MCP route, answered deliberately: MCP routes take `corsPolicy: "none"`, so there are no
+ * Access-Control-Allow-* headers and a browser's cross-origin preflight fails (one from a foreign Origin
+ * is refused with 403 before this). Same-origin pages never preflight; other clients learn the methods.
+ */
+export function mcpOptions(methods: readonly string[]): Response {
+  return new Response(null, { status: 204, headers: { allow: [...new Set([...methods, "OPTIONS"])].join(", "), vary: "origin" } });
 }
 
 export function misdirected(host: string | null): Response {
   return problemResponse(403, `This gateway does not answer for the host "${host ?? ""}". If it is reachable under that name, add it to mcpgw.allowedHosts (or set mcpgw.publicOrigin) in zuplo.jsonc.`);
+}
+
+/** 400 for a request whose Host (and so its URL) cannot be read; undefined when it can. */
+export function malformedHost(request: Request): Response | undefined {
+  const host = request.headers.get("host");
+  if ((host === null || wellFormedHost(host)) && URL.canParse(request.url)) return undefined;
+  return problemResponse(400, "The Host header is not a valid host name with an optional port.", { code: "MCPGW_BAD_HOST" });
 }

@@ -3,6 +3,7 @@ import { BodyTooLargeError } from "../http/body.ts";
 import type { InFlightBytes } from "../http/in-flight-bytes.ts";
 import { publicOrigin } from "../http/origin.ts";
 import { problemResponse } from "../http/problem.ts";
+import { isClientAbort } from "../log/client-aborts.ts";
 import { errorFields, type Logger } from "../log/logger.ts";
 import { faultResponse } from "../mcp/faults.ts";
 import { upstreamRequestHeaders } from "../mcp/upstream-headers.ts";
@@ -153,6 +154,8 @@ export function compileRoute(route: RouteConfig, config: GatewayConfig, services
       // A policy that read the body first meets the size limit here rather than in the handler.
       if (err instanceof BodyTooLargeError) return withRequestId(rejectWithFault(ctx, "request_too_large", null, { limitBytes: err.limit }), requestId);
       if (err instanceof BodyRefusedError) return withRequestId(refuseBody(ctx, err), requestId);
+      // The client hung up while sending its body: counted, not an error; nobody reads this answer.
+      if (isClientAbort(err)) return (services.clientAborts.note({ operationId: route.operationId }), new Response(null, { status: 400 }));
       ctx.log.error("request_failed", "The gateway failed while handling the request.", { ...ctx.fields, ...errorFields(err) });
       // MCP clients get a JSON-RPC error answering their id, never an HTML page or a stack trace.
       const read = ctx.bodyIfRead();

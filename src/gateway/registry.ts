@@ -2,6 +2,7 @@ import type { PolicyDefinition } from "../policies/definition.ts";
 import { mcpCapabilityFilterInbound } from "../policies/mcp-capability-filter-inbound.ts";
 import { mcpOAuthInbound, mcpOAuthResourceServer } from "../policies/mcp-oauth-inbound.ts";
 import { mcpTokenExchangeInbound } from "../policies/mcp-token-exchange-inbound.ts";
+import { rateLimitInbound } from "../policies/rate-limit-inbound.ts";
 import { removeHeadersInbound } from "../policies/remove-headers-inbound.ts";
 import { setHeadersInbound } from "../policies/set-headers-inbound.ts";
 import { setUpstreamApiKeyInbound } from "../policies/set-upstream-api-key-inbound.ts";
@@ -19,6 +20,7 @@ const POLICY_RUNTIMES: readonly PolicyDefinition[] = [
   setHeadersInbound,
   removeHeadersInbound,
   setUpstreamApiKeyInbound,
+  rateLimitInbound,
 ];
 
 const byType = new Map(POLICY_RUNTIMES.map((p) => [p.policyType, p]));

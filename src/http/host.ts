@@ -32,3 +32,13 @@ export function hostName(hostHeader: string): string {
   const colon = h.lastIndexOf(":");
   return colon === -1 ? h : h.slice(0, colon);
 }
+
+/**
+ * A Host header the gateway can build URLs from: a DNS name or IPv4 literal or bracketed IPv6 literal,
+ * and an optional port (RFC 9110 §7.2, RFC 3986 §3.2.2). Anything else (`127.0.0.1:9201@evil.com`,
+ * `localhost:evil`) would reach URL construction; it is answered 400 before that (issue 18).
+ */
+export function wellFormedHost(hostHeader: string): boolean {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?$/.exec(hostHeader);
+  return m !== null && (m[2] === undefined || Number(m[2]) <= 65535);
+}

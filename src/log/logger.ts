@@ -41,22 +41,34 @@ export interface LoggerOptions {
 
 const LEVEL_COLOR: Record<string, string> = { trace: "90", debug: "36", info: "32", warn: "33", error: "31", fatal: "35" };
 
-/** Human rendering for `--log-format pretty`: `12:00:01 INFO  event  msg  k=v`. */
+/**
+ * Characters a terminal acts on rather than shows: C0 and C1 controls (ESC and CSI start escape sequences
+ * that recolour, retitle or rewrite the screen), line and paragraph separators, and the bidirectional
+ * overrides and isolates that reorder what is shown (issue 18: the JSON escapes C0, pretty printed them raw).
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `s` with every character a terminal would act on written as a visible \uXXXX escape. */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Human rendering for `--log-format pretty`: `12:00:01 INFO  event  msg  k=v`. Only our own colour codes reach the terminal raw. */
 export function prettyLine(jsonLine: string, color: boolean): string {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(jsonLine) as Record<string, unknown>;
   } catch {
-    return jsonLine;
+    return `${printable(jsonLine.replace(/\n$/, ""))}\n`;
   }
   const { time, level, event, msg, ...rest } = entry;
-  const clock = typeof time === "string" ? time.slice(11, 19) : "";
-  const lvl = String(level ?? "").toUpperCase().padEnd(5);
+  const clock = typeof time === "string" ? printable(time.slice(11, 19)) : "";
+  const lvl = printable(String(level ?? "").toUpperCase().padEnd(5));
   const lvlText = color ? `\x1b[${LEVEL_COLOR[String(level)] ?? "0"}m${lvl}\x1b[0m` : lvl;
   const extras = Object.entries(rest)
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
-  return `${clock} ${lvlText} ${String(event ?? "")}  ${String(msg ?? "")}${extras ? "  " + extras : ""}\n`;
+  return `${clock} ${lvlText} ${printable(String(event ?? ""))}  ${printable(String(msg ?? ""))}${extras ? "  " + printable(extras) : ""}\n`;
 }
 
 function stdoutSink(format: LogFormat): LineSink {

@@ -3,7 +3,7 @@ import { errorResponseText, type JsonRpcId } from "./jsonrpc.ts";
 // Every failure the gateway itself produces on an MCP route, as a JSON-RPC error with the request's id
 // (never an HTML page or a stack trace). -32700/-32600/-32603 are JSON-RPC's own codes; the rest sit
 // in the implementation-defined server-error range -32000..-32099 (JSON-RPC 2.0 §5.1), in a block
-// (-32080..-32089) clear of the codes MCP and its SDKs already use (-32000, -32001, -32002, -32042).
+// (-32079..-32089) clear of the codes MCP and its SDKs already use (-32000, -32001, -32002, -32042).
 // docs/proxy.md#error-codes is the table users read; keep the two in step.
 
 export type FailureOrigin = "gateway" | "upstream" | "client";
@@ -26,13 +26,14 @@ export const FAULTS = {
   upstream_stream_incomplete: { code: -32085, httpStatus: 502, origin: "upstream", message: "The upstream MCP server ended its event stream without answering the request." },
   upstream_bad_response: { code: -32086, httpStatus: 502, origin: "upstream", message: "The upstream MCP server sent a response that is not MCP (Streamable HTTP JSON or event stream)." },
   upstream_auth_refused: { code: -32087, httpStatus: 502, origin: "upstream", message: "The upstream MCP server refused the gateway's credentials for it." },
-  // Refused before any policy reads the body (issue 18; src/mcp/json-members.ts, src/http/json-body.ts).
+  // Refused before any policy reads the body (issue 18; src/mcp/json-members.ts, src/request/json-body.ts).
   ambiguous_member: { code: -32600, httpStatus: 400, origin: "client", message: "Invalid Request: the body has duplicate member names, or names that differ only by case, which JSON decoders read differently." },
   json_too_deep: { code: -32600, httpStatus: 400, origin: "client", message: "Invalid Request: the JSON nests deeper than this gateway accepts." },
   batch_too_large: { code: -32600, httpStatus: 400, origin: "client", message: "Invalid Request: the batch carries more messages than this gateway accepts." },
   unsupported_media_type: { code: -32600, httpStatus: 415, origin: "client", message: "Invalid Request: an MCP POST must have Content-Type: application/json." },
   gateway_busy: { code: -32088, httpStatus: 503, origin: "gateway", message: "The gateway is reading too many request bodies at once; retry shortly." },
   upstream_response_too_large: { code: -32089, httpStatus: 502, origin: "upstream", message: "The upstream MCP server's list answer is larger than the capability filter reads." },
+  rate_limited: { code: -32079, httpStatus: 429, origin: "client", message: "Too many requests: a rate limit of this route is reached; retry after the Retry-After delay." },
   internal_error: { code: -32603, httpStatus: 500, origin: "gateway", message: "Internal error: the gateway failed while handling this request." },
 } as const satisfies Record<string, Fault>;
 

@@ -12,6 +12,7 @@ import {
   InvalidTarget,
   OAuthError,
   ServerError,
+  TemporarilyUnavailable,
   UnauthorizedClient,
   UnsupportedResponseType,
 } from "./errors.ts";
@@ -40,6 +41,21 @@ interface AuthorizeDraft {
 }
 
 type Check = (d: AuthorizeDraft) => void | Promise<void>;
+
+/**
+ * Issue 18: a pending request stores `state` (and echoes it back), so a 16 KB state times many requests
+ * filled the disk. Every parameter is bounded, and the query as a whole; legitimate values are far shorter
+ * (a state is usually a random value of a few dozen characters).
+ */
+export const MAX_PARAMETER_LENGTH = 2048;
+const MAX_QUERY_LENGTH = 8192;
+
+function parametersBounded(url: URL): void {
+  if (url.search.length > MAX_QUERY_LENGTH) throw new InvalidRequest(`The authorization request is longer than ${MAX_QUERY_LENGTH} characters.`);
+  for (const [name, value] of url.searchParams) {
+    if (value.length > MAX_PARAMETER_LENGTH) throw new InvalidRequest(`The ${name.slice(0, 40)} parameter is longer than ${MAX_PARAMETER_LENGTH} characters.`);
+  }
+}
 
 function clientIdPresent(d: AuthorizeDraft): void {
   if (!d.params.get("client_id")) throw new InvalidRequest("The client_id parameter is missing.");
@@ -128,7 +144,8 @@ function authorizationPageError(err: OAuthError): Response {
       code: err.code,
       note: "The application was not redirected back, because its identity or its redirect URI could not be confirmed.",
     }),
-    400,
+    err.status >= 500 ? err.status : 400,
+    err instanceof TemporarilyUnavailable ? { "retry-after": String(err.retryAfterSeconds) } : {},
   );
 }
 
@@ -137,6 +154,7 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
   const issuer = pathRoute ? routeResource(req.origin, pathRoute) : req.origin;
   let params: Map<string, string>;
   try {
+    parametersBounded(req.url);
     params = singleValued(req.url.searchParams, ["resource"]);
   } catch (err) {
     return authorizationPageError(asOAuthError(err));
@@ -163,7 +181,7 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
   const requestId = randomId("areq");
   const client = d.client!;
   const route = d.route!;
-  await server.store.flows.insertRequest({
+  const pending = {
     requestId,
     clientId: client.clientId,
     clientName: client.displayName,
@@ -177,7 +195,13 @@ export async function authorize(server: OAuthServer, req: OAuthRequest, pathRout
     issueRefreshToken: client.metadata.grant_types.includes("refresh_token") ? 1 : 0,
     createdAt: now,
     expiresAt: now + server.options.stateTtlSeconds * 1000,
-  });
+  };
+  const max = server.limits.maxPendingAuthorizations;
+  const stored = await server.store.transaction(async (tx) => (await tx.flows.countRequests(now)) < max && (await tx.flows.insertRequest(pending), true));
+  if (!stored) {
+    req.report("warn", "mcp_auth_pending_limit_reached", `Authorization refused: ${max} requests are pending (mcpgw.oauth.maxPendingAuthorizations).`, { clientId: client.clientId, maxPendingAuthorizations: max });
+    return authorizationErrorRedirect(new TemporarilyUnavailable("The authorization server is busy; try again in a few minutes.", 503, 60), d.redirectUri!, state, issuer);
+  }
   req.report("info", "mcp_auth_authorization_started", `Authorization request from ${client.displayName} for ${route.operationId}.`, {
     clientId: client.clientId,
     operationId: route.operationId,

@@ -1,5 +1,5 @@
 import { parseClientMetadata, type ClientMetadata } from "./client-metadata.ts";
-import { InvalidClient } from "./errors.ts";
+import { InvalidClient, TemporarilyUnavailable } from "./errors.ts";
 import { cacheLifetimeMs, describeFetchError, fetchJsonDocument, type GuardedFetchPolicy } from "./guarded-fetch.ts";
 import { isLoopbackHostname } from "../http/host.ts";
 
@@ -11,6 +11,8 @@ import { isLoopbackHostname } from "../http/host.ts";
 export const CIMD_MAX_BYTES = 5 * 1024;
 export const CIMD_TIMEOUT_MS = 5_000;
 const MAX_CACHED = 1_000;
+/** Issue 18: each fetch holds a socket and up to 5 s; a burst of distinct client_ids must not open thousands. */
+export const CIMD_MAX_CONCURRENT_FETCHES = 16;
 
 /** A client_id shaped like a URL is a CIMD client id; everything else is looked up as a DCR client. */
 export function isUrlClientId(clientId: string): boolean {
@@ -41,6 +43,8 @@ export function clientIdUrlProblem(clientId: string, allowLoopbackHttp: boolean)
 export interface CimdFetchPolicy extends GuardedFetchPolicy {
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
+  /** Documents fetched at once at most (CIMD_MAX_CONCURRENT_FETCHES); more answer temporarily_unavailable. */
+  readonly maxConcurrentFetches?: number;
 }
 
 export interface FetchedClientMetadata {
@@ -99,6 +103,9 @@ export class CimdClientResolver {
     this.cache.delete(clientId);
     let pending = this.inFlight.get(clientId);
     if (!pending) {
+      if (this.inFlight.size >= (this.policy.maxConcurrentFetches ?? CIMD_MAX_CONCURRENT_FETCHES)) {
+        throw new TemporarilyUnavailable("Too many client metadata documents are being fetched right now; try again in a few seconds.", 503, 5);
+      }
       pending = fetchClientMetadataDocument(clientId, this.policy).finally(() => this.inFlight.delete(clientId));
       this.inFlight.set(clientId, pending);
     }

@@ -1,4 +1,6 @@
-import type { AuthorizationServerConfig, RouteConfig } from "../config/types.ts";
+import type { AuthorizationServerConfig, OAuthSettings, RouteConfig } from "../config/types.ts";
+import type { RateLimitStore } from "../limits/rate-limit-store.ts";
+import type { ClientAbortLog } from "../log/client-aborts.ts";
 import type { Logger, LogFields } from "../log/logger.ts";
 import type { AuthEventLevel } from "../observe/events.ts";
 import type { Observer } from "../observe/observer.ts";
@@ -42,6 +44,13 @@ export interface OAuthServer {
   readonly devUsers: Readonly<Record<string, Record<string, unknown>>>;
   /** The route's upstream connections, for the consent page (none without token-exchange policies). */
   readonly upstreams?: ConsentUpstreams;
+  /** mcpgw.oauth: endpoint rate limits, store caps, unused-client retention. */
+  readonly limits: OAuthSettings;
+  /** The process's rate-limit counters (shared with rate-limit-inbound). */
+  readonly rateLimits: RateLimitStore;
+  /** What a browser must present to use dev-login (src/oauth/dev-login.ts). */
+  readonly devLoginKey: string;
+  readonly clientAborts: ClientAbortLog;
 }
 
 /** One request to an AS endpoint. */
@@ -59,10 +68,10 @@ export interface OAuthRequest {
 }
 
 /** What the process provides an authorization server with (the rest comes from the config). */
-export interface OAuthServerDeps extends Pick<OAuthServer, "runtime" | "store" | "observer" | "log" | "mode" | "now" | "basePath" | "devUsers"> {
+export interface OAuthServerDeps
+  extends Pick<OAuthServer, "runtime" | "store" | "observer" | "log" | "mode" | "now" | "basePath" | "devUsers" | "limits" | "rateLimits" | "devLoginKey" | "clientAborts" | "upstreams"> {
   /** Picks the browser login for the config's options (src/oauth/browser-login.ts). */
   readonly login: (options: AuthorizationServerOptions) => BrowserLogin;
-  readonly upstreams?: ConsentUpstreams;
 }
 
 /** The authorization server one config describes (config.authorizationServer), with the process's parts. */

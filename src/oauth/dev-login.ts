@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { NO_STORE, readCookie } from "../http/headers.ts";
 import { hostName, isLoopbackAddress, LOOPBACK_NAMES } from "../http/host.ts";
 import type { BrowserLogin, OAuthRequest, OAuthServer } from "./context.ts";
@@ -10,7 +11,26 @@ import { sessionControls } from "./sign-out.ts";
 
 // {base}/oauth/dev-login (seeds/local-development.mdx): a loopback-only stand-in for the IdP that signs
 // the browser in as a fixed subject, or as one of mcpgw.devLogin.users picked on a page (POST). Loopback
-// is judged by the socket's peer address, never by a header a client can write.
+// is judged by the socket's peer address, never by a header a client can write. Loopback is not enough,
+// though: `ssh -L`, socat or `kubectl port-forward` bound to 0.0.0.0 relay strangers onto the loopback
+// socket (issue 18). So, as Jupyter does, the browser must also hold the dev-login key: `mcpgw dev`
+// prints a link carrying it at start-up, and the first visit through that link leaves it in a cookie.
+
+/** The cookie that carries the dev-login key once the start-up link was opened. */
+export const DEV_LOGIN_KEY_COOKIE = "mcpgw_dev_login_key";
+
+/**
+ * The data dir's dev-login key: derived from the data-dir key, so it survives restarts (the cookie keeps
+ * working) and changes with the data dir. Never logged except in the start-up link.
+ */
+export function devLoginKeyFor(dataKey: Uint8Array): string {
+  return createHmac("sha256", dataKey).update("mcpgw dev-login key v1").digest("base64url");
+}
+
+/** The link `mcpgw dev` prints: opening it once in a browser lets that browser use dev-login. */
+export function devLoginLink(origin: string, basePath: string, key: string): string {
+  return `${origin}${basePath}/oauth/dev-login?key=${key}`;
+}
 
 export const DEV_LOGIN_SUBJECT = "dev-browser-user";
 
@@ -48,7 +68,23 @@ function refusal(server: OAuthServer, req: OAuthRequest): Response | undefined {
   if (!host || !(LOOPBACK_NAMES as readonly string[]).includes(hostName(host))) {
     return refuse(req, "not_loopback_host", "/oauth/dev-login answers only when addressed as 127.0.0.1, localhost or [::1].");
   }
+  // The dev-login key: from the start-up link (?key=, GET only) or the cookie that link left.
+  const fromLink = req.request.method === "GET" ? req.url.searchParams.get("key") : null;
+  const key = fromLink ?? readCookie(req.request, DEV_LOGIN_KEY_COOKIE);
+  if (key === undefined || !sameSecret(key, server.devLoginKey)) {
+    return refuse(
+      req,
+      fromLink === null ? "no_key" : "wrong_key",
+      "This browser has not opened the dev-login link yet. Open the link `mcpgw dev` printed at start-up (…/oauth/dev-login?key=…) once in this browser, then start again from your MCP client.",
+    );
+  }
   return undefined;
+}
+
+/** The start-up link's key, kept in a cookie (a year, dev-login's path only) so the link is needed once. */
+function keyCookie(server: OAuthServer, req: OAuthRequest, key: string): string {
+  const secure = req.origin.startsWith("https:") ? "; Secure" : "";
+  return `${DEV_LOGIN_KEY_COOKIE}=${key}; Path=${server.basePath}/oauth/dev-login; Max-Age=31536000; HttpOnly; SameSite=Lax${secure}`;
 }
 
 /**
@@ -61,6 +97,14 @@ function refusal(server: OAuthServer, req: OAuthRequest): Response | undefined {
 export async function devLogin(server: OAuthServer, req: OAuthRequest): Promise<Response> {
   const refused = refusal(server, req);
   if (refused) return refused;
+  const response = await devLoginPage(server, req);
+  // Opened through the start-up link: the browser keeps the key (not on a refusal).
+  const fromLink = req.url.searchParams.get("key");
+  if (fromLink !== null && response.status < 400) response.headers.append("set-cookie", keyCookie(server, req, fromLink));
+  return response;
+}
+
+async function devLoginPage(server: OAuthServer, req: OAuthRequest): Promise<Response> {
   const users = server.devUsers;
   const configured = Object.keys(users).length > 0;
   // `as` named the identity when the picker's links signed in; an unknown one is still an error.

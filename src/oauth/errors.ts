@@ -19,7 +19,8 @@ export type OAuthErrorCode =
   | "invalid_client_metadata"
   | "invalid_redirect_uri"
   | "invalid_token"
-  | "insufficient_scope";
+  | "insufficient_scope"
+  | "temporarily_unavailable";
 
 export class OAuthError extends Error {
   constructor(
@@ -66,6 +67,21 @@ export class InvalidClient extends OAuthError {
   }
 }
 
+/**
+ * RFC 6749 §4.1.2.1 `temporarily_unavailable`, also on the token, registration and revocation endpoints
+ * (no other registered code fits): 429 when a rate limit is reached, 503 when the store is full.
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(
+    description: string,
+    status: 429 | 503,
+    /** Sent as Retry-After (delay-seconds). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super("temporarily_unavailable", status, description);
+  }
+}
+
 /** RFC 6750 §3.1, at the resource server. */
 export class InvalidToken extends OAuthError {
   constructor(
@@ -89,6 +105,7 @@ export function oauthErrorResponse(err: OAuthError, extraHeaders: HeadersInit = 
   headers.set("content-type", "application/json");
   for (const [k, v] of Object.entries(NO_STORE)) headers.set(k, v);
   if (err instanceof InvalidClient && err.usedBasic) headers.set("www-authenticate", 'Basic realm="OAuth"');
+  if (err instanceof TemporarilyUnavailable) headers.set("retry-after", String(err.retryAfterSeconds));
   return new Response(JSON.stringify({ error: err.code, error_description: err.description }), { status: err.status, headers });
 }
 

@@ -5,6 +5,7 @@ import type { OAuthRequest, OAuthServer } from "./context.ts";
 import { hashCredential, mintCredential, randomId, s256, sameSecret } from "./credentials.ts";
 import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient, UnsupportedGrantType } from "./errors.ts";
 import { readForm } from "./http.ts";
+import { CLIENT_LIFETIME_MS } from "./register.ts";
 import { canonicalResource } from "./resource.ts";
 
 // POST {base}/oauth/token (OAuth 2.1 §3.2, spec §2.2): authorization_code and refresh_token grants. Each
@@ -62,7 +63,11 @@ async function codeKnown(d: CodeDraft): Promise<void> {
   if (!d.code) throw new InvalidGrant("The authorization code is not valid.");
 }
 
-/** RFC 6749 §4.1.2: a replayed code is refused, and what it produced is revoked (someone else used it). */
+/**
+ * RFC 6749 §4.1.2: a replayed code is refused, and what it produced is revoked (someone else used it).
+ * Runs only after the code is shown to belong to the authenticated client and its PKCE verifier matches
+ * (OAuth 2.1 §4.1.3): someone who merely saw a used code cannot revoke its owner's grant (issue 18).
+ */
 async function codeNotReplayed(d: CodeDraft): Promise<void> {
   const code = d.code!;
   if (code.usedAt === null) return;
@@ -97,11 +102,11 @@ function codeResourceMatches(d: CodeDraft): void {
 const CODE_CHECKS: readonly ((d: CodeDraft) => void | Promise<void>)[] = [
   codeAndVerifierPresent,
   codeKnown,
+  codeIssuedToClient,
+  pkceVerifierMatches,
   codeNotReplayed,
   codeNotExpired,
-  codeIssuedToClient,
   redirectUriSame,
-  pkceVerifierMatches,
   codeResourceMatches,
 ];
 
@@ -134,6 +139,8 @@ async function exchangeCode(d: CodeDraft): Promise<TokenResponseBody> {
       expiresAt: grantExpiresAt,
     });
     await tx.tokens.attachGrant(code.codeHash, grantId);
+    // Its first token: the registration is in use and keeps its full lifetime (src/oauth/register.ts).
+    await tx.clients.markUsed(code.clientId, CLIENT_LIFETIME_MS);
     return { grantId, body: await issuePair(tx, d, grantId, grantExpiresAt, code.issueRefreshToken === 1, code.scope, code.resource) };
   });
   // Another request exchanged the code between our read and our write: that is a replay too.

@@ -6,13 +6,14 @@ import { RemoveHeadersOptions, SetHeadersOptions, SetUpstreamApiKeyOptions } fro
 import { deriveAuthorizationServer, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
 import { McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
 import { McpTokenExchangeInboundOptionsSchema } from "./mcp-token-exchange-inbound.ts";
+import { RateLimitInboundOptionsSchema } from "./rate-limit-inbound.ts";
 
 // Every policy type and handler a project may name, with its options schema: what config/ validates
 // against. No runtime here (config must not load the proxy or the OAuth server to validate a project);
 // src/gateway/registry.ts pairs each entry with its implementation, and a test holds the two in step.
 
 /** Which MCP role a policy plays; config rules (one OAuth policy, one token exchange per route…) key off this. */
-export type PolicyFamily = "mcp-oauth" | "mcp-token-exchange" | "mcp-capability-filter" | "headers";
+export type PolicyFamily = "mcp-oauth" | "mcp-token-exchange" | "mcp-capability-filter" | "headers" | "rate-limit";
 
 export interface PolicyType<S extends v.GenericSchema = v.GenericSchema> {
   readonly policyType: string;
@@ -52,6 +53,7 @@ export const POLICY_TYPES: readonly PolicyType[] = [
   policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true }),
   policyType({ policyType: "remove-headers-inbound", exportName: "RemoveHeadersInboundPolicy", family: "headers", optionsSchema: RemoveHeadersOptions, implemented: true }),
   policyType({ policyType: "set-upstream-api-key-inbound", exportName: "SetUpstreamApiKeyInboundPolicy", family: "headers", optionsSchema: SetUpstreamApiKeyOptions, implemented: true }),
+  policyType({ policyType: "rate-limit-inbound", exportName: "RateLimitInboundPolicy", family: "rate-limit", optionsSchema: RateLimitInboundOptionsSchema, implemented: true }),
 ];
 
 export interface HandlerType<S extends v.GenericSchema = v.GenericSchema> {

@@ -1,12 +1,14 @@
 import { join, resolve as resolvePath } from "node:path";
 import { startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { InFlightBytes } from "../http/in-flight-bytes.ts";
+import { MemoryRateLimitStore, type RateLimitStore } from "../limits/rate-limit-store.ts";
+import { ClientAbortLog } from "../log/client-aborts.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../log/logger.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
 import { LogSink } from "../observe/log-sink.ts";
 import { Observer, type ObserverSink } from "../observe/observer.ts";
-import { openStore, StoreError } from "../store/open.ts";
+import { lockDataDir, openStore, StoreError, type DataDirLock } from "../store/open.ts";
 import type { Store } from "../store/repositories.ts";
 import { checkDataKey, SealingKey } from "../store/sealed.ts";
 import { loadOrCreateSecretKey, SECRET_KEY_FILE } from "../store/secret-key.ts";
@@ -29,6 +31,13 @@ export interface ServicesOptions {
   readonly resolve?: Resolve;
   /** Event sinks besides the JSON log stream (metrics, traces, test collectors). */
   readonly sinks?: readonly ObserverSink[];
+  /** Rate-limit counters shared with other processes; in memory (this process only) otherwise. */
+  readonly rateLimits?: RateLimitStore;
+  /**
+   * Whether this process serves the data dir (a gateway: true, the default) and so takes its lock; an
+   * admin command working beside a running gateway (mcpgw connections, tokens…) does not.
+   */
+  readonly serving?: boolean;
   /** An already opened store (tests of a second backend); otherwise the data dir's. */
   readonly store?: Store;
 }
@@ -51,7 +60,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
   let store: Store;
   let dataKey: Uint8Array;
   let sealing: SealingKey;
+  // The embedded store serves one process: a second gateway on the same data dir is refused.
+  let lock: DataDirLock | undefined;
   try {
+    if (!options.store && options.serving !== false) lock = lockDataDir(dataDir);
     store = options.store ?? (await openStore(dataDir));
     dataKey = loadOrCreateSecretKey(dataDir);
     sealing = new SealingKey(dataKey);
@@ -60,6 +72,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       throw err;
     });
   } catch (err) {
+    lock?.release();
     if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
     throw err;
   }
@@ -84,6 +97,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     oauth,
     requestBodies: new InFlightBytes(),
     upstream,
+    rateLimits: options.rateLimits ?? new MemoryRateLimitStore(),
+    clientAborts: new ClientAbortLog(log, now),
     demoUpstreamUrl() {
       if (!demo) {
         demo = startDemoUpstream();
@@ -103,6 +118,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
       upstream.stop();
       demo?.stop();
       await store.close();
+      lock?.release();
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { InFlightBytes } from "../http/in-flight-bytes.ts";
+import type { RateLimitStore } from "../limits/rate-limit-store.ts";
+import type { ClientAbortLog } from "../log/client-aborts.ts";
 import type { Logger } from "../log/logger.ts";
 import type { SecretRegistry } from "../log/redact.ts";
 import type { OAuthRuntime } from "../oauth/runtime.ts";
@@ -32,6 +34,10 @@ export interface Services {
   readonly resolve: Resolve;
   /** Bytes of request bodies being read right now, gateway-wide (mcpgw.proxy.maxConcurrentBodyBytes). */
   readonly requestBodies: InFlightBytes;
+  /** Request counters of rate-limit-inbound and the OAuth endpoint limits (in memory: one process). */
+  readonly rateLimits: RateLimitStore;
+  /** Clients that hang up mid-body: counted, logged at info at most every 10 s (src/log/client-aborts.ts). */
+  readonly clientAborts: ClientAbortLog;
   /** The OAuth authorization server's process-wide state: token cache, CIMD cache, sweeper. */
   readonly oauth: OAuthRuntime;
   /** Upstream OAuth (the token exchange): the connection vault, discovery and registration, refresh. */

@@ -2,6 +2,7 @@ import type { Store } from "./repositories.ts";
 import { openSqliteStore, type OpenStoreOptions } from "./sqlite/open.ts";
 
 export { StoreError } from "./errors.ts";
+export { lockDataDir, type DataDirLock } from "./sqlite/data-dir-lock.ts";
 export type { OpenStoreOptions };
 
 /**

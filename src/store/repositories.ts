@@ -19,6 +19,13 @@ export interface ClientRepository {
   insert(row: ClientRow): Promise<void>;
   /** The client, unless it is unknown or has expired. */
   find(clientId: string, now: number): Promise<ClientRow | undefined>;
+  /** How many registrations are live at `now` (the registration cap). */
+  count(now: number): Promise<number>;
+  /**
+   * The client obtained a token: keep its registration until `lifetimeMs` after it registered. Until
+   * then it expires early (mcpgw.oauth.unusedClientTtlHours), so registrations nobody uses do not pile up.
+   */
+  markUsed(clientId: string, lifetimeMs: number): Promise<void>;
   /** Removes expired clients and the consents given to them; returns how many clients went. */
   sweep(now: number): Promise<number>;
 }
@@ -56,6 +63,8 @@ export interface ConsentRow {
 export interface FlowRepository {
   insertRequest(row: Omit<AuthorizationRequestRow, "sessionHash" | "csrfHash">): Promise<void>;
   findRequest(requestId: string, now: number): Promise<AuthorizationRequestRow | undefined>;
+  /** How many requests are pending at `now` (the pending-authorization cap). */
+  countRequests(now: number): Promise<number>;
   /** Binds the request to a browser session and CSRF token; false when another session already owns it. */
   bindRequest(requestId: string, sessionHash: string, csrfHash: string): Promise<boolean>;
   /** Undoes bindRequest for the session that owns the request (it signed out to switch user); false otherwise. */

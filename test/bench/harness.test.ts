@@ -281,7 +281,7 @@ describe("quick core, in process", () => {
 
   it("obtains a token through the real OAuth flow and passes the full chain with it", async () => {
     const routeUrl = `${oauthGateway.url}${ROUTE_PATH}`;
-    const token = await obtainAccessToken(oauthGateway.url, routeUrl);
+    const token = await obtainAccessToken(oauthGateway.url, routeUrl, oauthGateway.devLoginUrl);
     const denied = await fetch(routeUrl, { method: "POST", headers: PROTOCOL_HEADERS, body: REQUEST_BODIES["tools/list"] });
     expect(denied.status).toBe(401);
     await denied.arrayBuffer();

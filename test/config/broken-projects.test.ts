@@ -104,9 +104,9 @@ const cases: Case[] = [
   },
   {
     name: "a policy type mcpgw does not implement",
-    files: { policies: { policies: [P("r", "rate-limit-inbound", "RateLimitInboundPolicy")] } },
-    // The list names only what works: every implemented type (the IdP wrappers and the token exchange included).
-    expect: [{ code: "MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", file: "config/policies.json", pointer: "/policies/0/policyType", message: /rate-limit-inbound/, hint: /set-headers-inbound.*mcp-okta-oauth-inbound|mcp-okta-oauth-inbound.*set-headers-inbound/, hintNot: /Did you mean/ }],
+    files: { policies: { policies: [P("q", "quota-inbound", "QuotaInboundPolicy")] } },
+    // The list names only what works: every implemented type (the IdP wrappers, the token exchange and rate-limit-inbound included).
+    expect: [{ code: "MCPGW_CONFIG_UNKNOWN_POLICY_TYPE", file: "config/policies.json", pointer: "/policies/0/policyType", message: /quota-inbound/, hint: /set-headers-inbound.*mcp-okta-oauth-inbound|mcp-okta-oauth-inbound.*set-headers-inbound/, hintNot: /Did you mean/ }],
   },
   {
     name: "a policy whose export does not match its type",

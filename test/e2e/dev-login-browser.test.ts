@@ -24,6 +24,7 @@ describe.skipIf(!chromiumAvailable("dev-login-browser.test.ts"))("dev-login swit
     const client = await registerClient(gw.url, { client_name: "Switch Test Client", redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage({ viewport: { width: 800, height: 700 } });
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge, resource: `${gw.url}${DEMO_PATH}`, state: "switch" }));
 
     expect(new URL(page.url()).pathname).toBe("/oauth/dev-login");
@@ -55,7 +56,7 @@ describe.skipIf(!chromiumAvailable("dev-login-browser.test.ts"))("dev-login swit
   it("signs out from the signed-in page, after which dev-login offers the picker again", async () => {
     const { gw, browser } = leg;
     const page = await browser.newPage();
-    await page.goto(`${gw.url}/oauth/dev-login`);
+    await page.goto(gw.devLoginUrl!);
     await page.getByRole("button", { name: "alice" }).click();
     await page.getByText("You are signed in to this gateway as alice").waitFor();
     await page.getByRole("button", { name: "Sign out" }).click();

@@ -10,6 +10,8 @@ const CLIENT_CALLBACK = "http://127.0.0.1:6276";
 const url = process.argv[2];
 if (!url) throw new Error("usage: fake-browser.ts AUTHORIZE_URL");
 const browser = new Browser();
+// The gateway's dev-login start-up link, opened once as the person would (MCPGW_DEV_LOGIN_URL).
+if (process.env.MCPGW_DEV_LOGIN_URL) await browser.request(process.env.MCPGW_DEV_LOGIN_URL);
 let { page, stoppedAt } = await browser.navigate(url, CLIENT_CALLBACK);
 const idpUser = process.env.FAKE_BROWSER_IDP_USER;
 if (!stoppedAt && idpUser) ({ page, stoppedAt } = await signInAtIdp(browser, page, idpUser, "sign-in", CLIENT_CALLBACK));

@@ -151,8 +151,8 @@ describe("mcp-okta-oauth-inbound against an Okta-shaped IdP over https, under th
     expect(idp.issuer).toStartWith("https://");
     const redirect = await gw.waitFor((e) => e.event === "mcp_auth_idp_redirect_uri");
     expect(redirect.redirectUri).toBe("https://<gateway-host>/oauth/callback");
-    expect(await toolNames(gatewayUrl, await gatewayTokenVia(gatewayUrl, PATH, "gina", new Browser({ ca })))).toEqual(["echo", "add"]);
-    expect(await toolNames(gatewayUrl, await gatewayTokenVia(gatewayUrl, PATH, "hal", new Browser({ ca })))).toEqual(["echo"]);
+    expect(await toolNames(gatewayUrl, await gatewayTokenVia(gatewayUrl, PATH, "gina", new Browser({ tls: { ca } })))).toEqual(["echo", "add"]);
+    expect(await toolNames(gatewayUrl, await gatewayTokenVia(gatewayUrl, PATH, "hal", new Browser({ tls: { ca } })))).toEqual(["echo"]);
     const login = await gw.waitFor((e) => e.event === "mcp_auth_browser_login" && e.subjectId === "hal");
     expect(login).toMatchObject({ loginKind: "federated_oidc", idpHost: new URL(idp.origin).host });
   });

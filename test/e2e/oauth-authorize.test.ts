@@ -142,8 +142,8 @@ describe("consent page", () => {
   });
 
   it("sets the session cookie HttpOnly and SameSite=Lax", async () => {
-    const r = await fetch(`${gw.url}/oauth/dev-login`, { redirect: "manual" });
-    const cookie = r.headers.get("set-cookie")!;
+    const r = await fetch(gw.devLoginUrl!, { redirect: "manual" });
+    const cookie = r.headers.getSetCookie()[0]!;
     expect(cookie).toStartWith("zuplo_mcp_session=sess_");
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Lax");

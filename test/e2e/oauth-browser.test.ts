@@ -25,6 +25,8 @@ describe.skipIf(!chromiumAvailable("oauth-browser.test.ts"))("consent page in a 
     const client = await registerClient(gw.url, { client_name: "Chromium Test Client", redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage({ viewport: { width: 800, height: 760 } });
+    // Once per browser, as `mcpgw dev` tells people to: the start-up link leaves the dev-login key in a cookie.
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge, resource: `${gw.url}${DEMO_PATH}`, state: "browser-state" }));
 
     expect(new URL(page.url()).pathname).toBe("/oauth/setup");
@@ -54,6 +56,7 @@ describe.skipIf(!chromiumAvailable("oauth-browser.test.ts"))("consent page in a 
     const { redirectUri } = callback;
     const client = await registerClient(gw.url, { client_name: "Enter Key Client", redirect_uris: [redirectUri] });
     const page = await browser.newPage();
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "enter" }));
     expect(new URL(page.url()).pathname).toBe("/oauth/setup");
     // autofocus applies at the next rendering update after load: press Enter only once it has.
@@ -75,6 +78,7 @@ describe.skipIf(!chromiumAvailable("oauth-browser.test.ts"))("consent page in a 
     const { redirectUri } = callback;
     const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
     const page = await browser.newPage();
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "tab" }));
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
@@ -87,6 +91,7 @@ describe.skipIf(!chromiumAvailable("oauth-browser.test.ts"))("consent page in a 
     const { redirectUri } = callback;
     const client = await registerClient(gw.url, { redirect_uris: [redirectUri] });
     const page = await browser.newPage();
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge: pkcePair().challenge, resource: `${gw.url}${DEMO_PATH}`, state: "c" }));
     await Promise.all([page.waitForURL((u) => u.pathname === "/callback"), page.getByRole("button", { name: "Cancel" }).click()]);
     expect(received.at(-1)!.searchParams.get("error")).toBe("access_denied");

@@ -118,7 +118,7 @@ describe("origin-derived URLs", () => {
     try {
       const prm = (await (await fetch(`${gw.url}/.well-known/oauth-protected-resource${DEMO_PATH}`)).json()) as Record<string, unknown>;
       expect(prm.resource).toBe(`https://mcp.example.com${DEMO_PATH}`);
-      const cookie = (await fetch(`${gw.url}/oauth/dev-login`, { redirect: "manual" })).headers.get("set-cookie")!;
+      const cookie = (await fetch(gw.devLoginUrl!, { redirect: "manual" })).headers.getSetCookie()[0]!;
       expect(cookie).toStartWith("__Host-zuplo_mcp_session=");
       expect(cookie).toContain("; Secure");
       expect(cookie).toContain("Path=/");

@@ -18,7 +18,7 @@ beforeAll(async () => {
   gw = await startGateway(writeOAuthProject());
   home = mkdtempSync(join(tmpdir(), "mcpgw-inspector-"));
   browserScript = join(home, "browser.sh");
-  writeFileSync(browserScript, `#!/bin/sh\n"${process.execPath}" "${join(import.meta.dir, "fake-browser.ts")}" "$1" >>"${home}/browser.log" 2>&1 &\n`);
+  writeFileSync(browserScript, `#!/bin/sh\nMCPGW_DEV_LOGIN_URL="${gw.devLoginUrl}" "${process.execPath}" "${join(import.meta.dir, "fake-browser.ts")}" "$1" >>"${home}/browser.log" 2>&1 &\n`);
   chmodSync(browserScript, 0o755);
 });
 afterAll(() => gw.stop());

@@ -10,7 +10,7 @@ import { authorizeUrl, Browser, DEMO_PATH, mcpPost, pkcePair, postForm, startGat
 
 let gw: RunningGateway;
 beforeAll(async () => {
-  gw = await startGateway(writeOAuthProject());
+  gw = await startGateway(writeOAuthProject({ oauthSettings: { rateLimits: { register: false } } }));
 });
 afterAll(() => gw.stop());
 

@@ -41,7 +41,7 @@ beforeAll(async () => {
   const doc = chatGptDocument(`http://127.0.0.1:${clientServer.port}`);
   clientId = doc.client_id as string;
   redirectUri = (doc.redirect_uris as string[])[0]!;
-  gw = await startGateway(writeOAuthProject());
+  gw = await startGateway(writeOAuthProject({ oauthSettings: { rateLimits: { register: false } } }));
 });
 afterAll(async () => {
   await gw.stop();

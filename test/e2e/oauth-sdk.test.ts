@@ -45,6 +45,7 @@ describe("the MCP SDK client with a client ID metadata document (CIMD)", () => {
   let cimd: ReturnType<typeof Bun.serve>;
   let cimdUrl: string;
   let gatewayUrl: string;
+  let devLoginLink: string;
   beforeAll(async () => {
     // A CIMD document must be https (the SDK insists); a throwaway CA-less certificate for 127.0.0.1,
     // trusted by the gateway process through NODE_EXTRA_CA_CERTS as an operator would.
@@ -68,6 +69,7 @@ describe("the MCP SDK client with a client ID metadata document (CIMD)", () => {
       env: { NODE_EXTRA_CA_CERTS: join(dir, "cert.pem") },
     });
     gatewayUrl = await gw.url();
+    devLoginLink = String((await gw.waitFor((e) => e.event === "dev_login_link")).url);
   });
   afterAll(async () => {
     await gw.stop();
@@ -75,7 +77,7 @@ describe("the MCP SDK client with a client ID metadata document (CIMD)", () => {
   });
 
   it("uses the URL as client_id, the gateway fetches and validates it, and the tool call goes through", async () => {
-    const provider = new HeadlessProvider(cimdUrl);
+    const provider = new HeadlessProvider(cimdUrl, devLoginLink);
     expect(await connectAndCall(new URL(`${gatewayUrl}${DEMO_PATH}`), provider)).toBe("through the gateway");
     expect(provider.client?.client_id).toBe(cimdUrl);
     // The consent page named the client from its document; the log says who got tokens.
@@ -86,7 +88,7 @@ describe("the MCP SDK client with a client ID metadata document (CIMD)", () => {
   });
 
   it("never writes a token, code, verifier or full redirect URI to the log", async () => {
-    const provider = new HeadlessProvider(cimdUrl);
+    const provider = new HeadlessProvider(cimdUrl, devLoginLink);
     await connectAndCall(new URL(`${gatewayUrl}${DEMO_PATH}`), provider);
     await Bun.sleep(50);
     const log = gw.lines.join("\n");

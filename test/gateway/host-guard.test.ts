@@ -12,6 +12,7 @@ const settings = (over: Partial<GatewaySettings> = {}): GatewaySettings => ({
   proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1, forwardRequestHeaders: [], maxConcurrentBodyBytes: 1, maxJsonDepth: 1, maxBatchSize: 1, maxFilteredResponseBytes: 1 },
   devLogin: { users: {} },
   mtlsCertificates: {},
+  oauth: { rateLimits: { register: false, authorize: false, token: false }, maxRegisteredClients: 1, maxPendingAuthorizations: 1, unusedClientTtlHours: 1 },
   ...over,
 });
 
@@ -32,15 +33,20 @@ describe("host guard (DNS rebinding)", () => {
   it("bound to every interface with no names configured, answers any host", () => {
     const p = hostPolicy(settings(), "0.0.0.0");
     expect(hostAllowed(p, "anything.example")).toBe(true);
-    expect(originAllowed(p, "https://anything.example")).toBe(true);
   });
 
-  it("accepts a missing Origin and refuses a foreign or malformed one", () => {
-    const p = hostPolicy(settings(), "127.0.0.1");
-    expect(originAllowed(p, null)).toBe(true);
-    expect(originAllowed(p, "http://127.0.0.1:6274")).toBe(true);
-    expect(originAllowed(p, "http://rebind.attacker.example:9000")).toBe(false);
-    expect(originAllowed(p, "null")).toBe(false);
+  it("accepts a missing Origin and only the gateway's own origins, by scheme, host and port", () => {
+    const own = ["http://127.0.0.1:9000", "https://mcp.example.com"];
+    expect(originAllowed(null, own)).toBe(true);
+    expect(originAllowed("http://127.0.0.1:9000", own)).toBe(true);
+    expect(originAllowed("HTTPS://MCP.example.com:443", own)).toBe(true);
+    // Same host name, another port or scheme: another origin (a dev server on localhost:3000, say).
+    expect(originAllowed("http://127.0.0.1:6274", own)).toBe(false);
+    expect(originAllowed("https://127.0.0.1:9000", own)).toBe(false);
+    expect(originAllowed("http://mcp.example.com", own)).toBe(false);
+    expect(originAllowed("http://rebind.attacker.example:9000", own)).toBe(false);
+    expect(originAllowed("null", own)).toBe(false);
+    expect(originAllowed("not a url", own)).toBe(false);
   });
 
   it("parses host names from Host headers", () => {
@@ -64,8 +70,32 @@ describe("host guard on a running gateway", () => {
       expect((await post({ host: `rebind.attacker.example:${port}` })).status).toBe(403);
       expect((await post({ origin: `http://rebind.attacker.example:${port}` })).status).toBe(403);
       expect((await post({ origin: `http://127.0.0.1:${port}` })).status).toBe(200);
+      // Issue 18: hostnames alone are not an origin. Another port or scheme on the same host is refused.
+      expect((await post({ origin: "http://127.0.0.1:3000" })).status).toBe(403);
+      expect((await post({ origin: `https://127.0.0.1:${port}` })).status).toBe(403);
+      expect((await post({ origin: `http://localhost:${port}` })).status).toBe(403);
       expect((await post({})).status).toBe(200);
       expect((await fetch(`${gw.url}/__mcpgw/health/ready`, { headers: { host: `10.1.2.3:${port}` } })).status).toBe(200);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
+describe("CORS preflight on an MCP route", () => {
+  it("refuses a cross-origin preflight (no Access-Control-Allow-*), and tells other clients the methods", async () => {
+    const gw = await startGateway({ routes: routesDoc({ "/mcp/demo-v1": { "get,post": mcpRoute("demo", "mcpgw:demo") } }) });
+    try {
+      const preflight = await fetch(`${gw.url}/mcp/demo-v1`, {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type, authorization" },
+      });
+      expect(preflight.status).toBe(403);
+      expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+      const options = await fetch(`${gw.url}/mcp/demo-v1`, { method: "OPTIONS" });
+      expect(options.status).toBe(204);
+      expect(options.headers.get("allow")).toBe("GET, POST, OPTIONS");
+      expect(options.headers.get("access-control-allow-origin")).toBeNull();
     } finally {
       await gw.stop();
     }

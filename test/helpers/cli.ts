@@ -13,6 +13,8 @@ export interface CliRun {
   waitFor(pred: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** The gateway URL from the gateway_listening event. */
   url(): Promise<string>;
+  /** `mcpgw dev`'s dev-login start-up link, from its dev_login_link event. */
+  devLoginUrl(): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
@@ -75,6 +77,8 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
     stderr: () => stderrText,
     waitFor,
     url: async () => String((await waitFor((e) => e.event === "gateway_listening")).url),
+    /** `mcpgw dev`'s dev-login start-up link (the key a browser must hold). */
+    devLoginUrl: async () => String((await waitFor((e) => e.event === "dev_login_link")).url),
     stop: async (signal = "SIGTERM") => {
       proc.kill(signal);
       return proc.exited;

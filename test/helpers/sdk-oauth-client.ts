@@ -16,7 +16,11 @@ export class HeadlessProvider implements OAuthClientProvider {
   verifier = "";
   code: string | undefined;
   readonly browser = new Browser();
-  constructor(readonly clientMetadataUrl?: string) {}
+  /** `devLoginLink`: the start-up link of a gateway in another process, opened once as a person would. */
+  constructor(
+    readonly clientMetadataUrl?: string,
+    readonly devLoginLink?: string,
+  ) {}
   get redirectUrl() {
     return REDIRECT;
   }
@@ -49,6 +53,7 @@ export class HeadlessProvider implements OAuthClientProvider {
     if (scope === "all" || scope === "client") this.client = undefined;
   }
   async redirectToAuthorization(url: URL) {
+    if (this.devLoginLink) await this.browser.request(this.devLoginLink);
     const { page, stoppedAt } = await this.browser.navigate(url.href, "http://127.0.0.1:53682");
     let back = stoppedAt;
     if (!back) {

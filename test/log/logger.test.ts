@@ -70,6 +70,15 @@ describe("log stream", () => {
     const line = prettyLine(JSON.stringify({ time: "2026-01-01T10:11:12.000Z", level: "info", event: "e", msg: "hello", port: 9000 }), false);
     expect(line).toBe("10:11:12 INFO  e  hello  port=9000\n");
   });
+
+  it("writes what a terminal would act on as visible escapes: ESC, CSI, CR, bidi overrides (issue 18)", () => {
+    const hostile = "a\u001b]0;pwned\u0007b\u009b2Jc\rd\u202ee\u2066f";
+    const line = prettyLine(JSON.stringify({ time: "2026-01-01T10:11:12.000Z", level: "info", event: `e${hostile}`, msg: hostile, [`k${hostile}`]: hostile, n: [hostile] }), true);
+    const ours = line.replaceAll("\u001b[32m", "").replaceAll("\u001b[0m", "");
+    expect(ours).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(ours).toContain("a\\u001b]0;pwned\\u0007b\\u009b2Jc\\u000dd\\u202ee\\u2066f");
+    expect(prettyLine("not json \u001b[2J\n", false)).toBe("not json \\u001b[2J\n");
+  });
 });
 
 describe("stdout sink", () => {

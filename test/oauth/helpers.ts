@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
 import type { LogLevel } from "../../src/log/logger.ts";
 import { checkLogLine } from "../helpers/log-lines.ts";
+import type { GatewayEvent } from "../../src/observe/events.ts";
+import type { ObserverSink } from "../../src/observe/observer.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 
 // Test kit for the authorization server: temp projects with the mcp-oauth-inbound policy, an in-process
@@ -29,6 +31,8 @@ export interface OAuthProjectOptions {
   /** Extra policies after the OAuth policy on every route (e.g. a header policy). */
   extraPolicies?: object[];
   rewritePattern?: string;
+  /** zuplo.jsonc's mcpgw.oauth (endpoint rate limits, caps): e.g. `{ rateLimits: { register: false } }` for a test that registers many clients. */
+  oauthSettings?: object;
 }
 
 export function oauthPolicy(options: OAuthProjectOptions = {}): object {
@@ -52,7 +56,7 @@ export function writeOAuthProject(options: OAuthProjectOptions = {}): string {
   const extra = options.extraPolicies ?? [];
   const inbound = [OAUTH_POLICY, ...extra.map((p) => (p as { name: string }).name)];
   return writeProject({
-    zuplo: { ...MCP_ZUPLO, ...(options.basePath ? { mcpgw: { basePath: options.basePath } } : {}) },
+    zuplo: { ...MCP_ZUPLO, mcpgw: { ...(options.basePath ? { basePath: options.basePath } : {}), ...(options.oauthSettings ? { oauth: options.oauthSettings } : {}) } },
     policies: { policies: [oauthPolicy(options), ...extra] },
     routes: routesDoc(
       Object.fromEntries(Object.entries(routes).map(([path, op]) => [path, { "get,post": mcpRoute(op, options.rewritePattern ?? "mcpgw:demo", inbound, { summary: `${op} summary` }) }])),
@@ -71,6 +75,24 @@ export interface StartOptions {
   mode?: "dev" | "start";
   /** `debug` by default: every event is written (and checked, test/helpers/log-lines.ts). */
   logLevel?: LogLevel;
+  /** Collects every event the gateway reports (analytics and mcp_auth_…). */
+  events?: GatewayEvent[];
+}
+
+function collector(events: GatewayEvent[]): ObserverSink {
+  return { wants: () => true, handle: (event) => void events.push(event) };
+}
+
+/**
+ * Dev-login keys of the gateways this test process started, by host. A test Browser holds the key as a
+ * person's browser does once they opened the start-up link (test/e2e/oauth-dev-login.test.ts covers the
+ * link and the refusal without it).
+ */
+const DEV_LOGIN_KEYS = new Map<string, string>();
+
+/** For a gateway started some other way (serve() directly): test Browsers then hold its dev-login key too. */
+export function rememberDevLoginKey(gw: { readonly url: string; readonly devLoginUrl?: string | undefined }): void {
+  if (gw.devLoginUrl) DEV_LOGIN_KEYS.set(new URL(gw.url).host, new URL(gw.devLoginUrl).searchParams.get("key")!);
 }
 
 /**
@@ -90,8 +112,9 @@ export async function startGateway(projectDir: string, options: StartOptions = {
     { projectDir, port: options.port ?? 0, host: options.host ?? "127.0.0.1", dataDir, logLevel: options.logLevel ?? "debug", logFormat: "json" },
     options.mode ?? "dev",
     {},
-    { sink },
+    { sink, ...(options.events ? { eventSinks: [collector(options.events)] } : {}) },
   );
+  rememberDevLoginKey(gw);
   return Object.assign(gw, { dataDir, logs });
 }
 
@@ -128,15 +151,20 @@ export interface Page {
 export class Browser {
   readonly cookies = new Map<string, string>();
 
-  /** `tls.ca`: a CA this browser trusts besides the system's (an https IdP made for a test). */
-  constructor(private readonly tls?: { ca: string }) {}
+  /**
+   * `withDevLoginKey: false`: a browser that never opened the dev-login start-up link. `tls.ca`: a CA this
+   * browser trusts besides the system's (an https IdP made for a test).
+   */
+  constructor(private readonly options: { withDevLoginKey?: boolean; tls?: { ca: string } } = {}) {}
 
   async request(url: string, init: RequestInit = {}): Promise<Page> {
     const headers = new Headers(init.headers);
     const host = new URL(url).host;
+    const key = DEV_LOGIN_KEYS.get(host);
+    if (key && this.options.withDevLoginKey !== false && !this.cookies.has(`${host} mcpgw_dev_login_key`)) this.cookies.set(`${host} mcpgw_dev_login_key`, key);
     const cookie = [...this.cookies].filter(([k]) => k.startsWith(`${host} `)).map(([k, v]) => `${k.slice(host.length + 1)}=${v}`).join("; ");
     if (cookie) headers.set("cookie", cookie);
-    const response = await fetch(url, { ...init, headers, redirect: "manual", ...(this.tls ? { tls: this.tls } : {}) });
+    const response = await fetch(url, { ...init, headers, redirect: "manual", ...(this.options.tls ? { tls: this.options.tls } : {}) });
     for (const sc of response.headers.getSetCookie()) {
       const [pair] = sc.split(";");
       const i = pair!.indexOf("=");
@@ -252,6 +280,23 @@ export async function obtainTokens(gatewayUrl: string, routePath = DEMO_PATH, cl
   });
   if (response.status !== 200) throw new Error(`token exchange failed: ${response.status} ${await response.text()}`);
   return { clientId: client.client_id, tokens: (await response.json()) as IssuedTokens };
+}
+
+/** The browser leg with the dev-login picker (mcpgw.devLogin.users): authorize → pick `who` → consent → token. */
+export async function tokenForDevUser(gatewayUrl: string, routePath: string, who: string): Promise<string> {
+  const client = await registerClient(gatewayUrl);
+  const { verifier, challenge } = pkcePair();
+  const browser = new Browser();
+  const resource = `${gatewayUrl}${routePath}`;
+  const { page: picker } = await browser.navigate(authorizeUrl(gatewayUrl, { clientId: client.client_id, challenge, resource, state: "s" }));
+  if (!picker.body.includes(`name="as" value="${who}"`)) throw new Error(`no dev-login button for ${who}:\n${picker.body}`);
+  const signedIn = await browser.submitForm(picker, { as: who });
+  const { page: consent } = await browser.navigate(new URL(signedIn.headers.get("location")!, signedIn.url).href);
+  const answered = await browser.submitConsent(consent, "approve");
+  const code = new URL(answered.headers.get("location")!).searchParams.get("code")!;
+  const res = await postForm(`${gatewayUrl}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: client.client_id, redirect_uri: REDIRECT_URI, resource });
+  if (res.status !== 200) throw new Error(`token exchange failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 /** A raw MCP tools/list POST with a bearer token. */

@@ -48,8 +48,10 @@ describe("finding: DNS rebinding drives dev-login + consent from a web page (mcp
       });
       steps.push(`register ${reg.status}`);
       const clientId = ((await reg.json()) as { client_id: string }).client_id;
-      // 2. Sign in through dev-login: the TCP peer is the victim's browser on loopback.
-      const login = await rebound(gw.url, "/oauth/dev-login");
+      // 2. Sign in through dev-login: the TCP peer is the victim's browser on loopback, and (the worst
+      // case) it even carries the dev-login key of the start-up link.
+      const link = new URL(gw.devLoginUrl!);
+      const login = await rebound(gw.url, `${link.pathname}${link.search}`);
       steps.push(`dev-login ${login.status}`);
       const cookie = login.headers.getSetCookie()[0]?.split(";")[0];
       if (login.status === 200 && cookie) {
@@ -135,7 +137,7 @@ describe("finding: dev-login looks the chosen identity up on the prototype chain
     });
     const gw = await startGateway(dir);
     try {
-      const r = await fetch(`${gw.url}/oauth/dev-login?as=__proto__`, { redirect: "manual" });
+      const r = await fetch(`${gw.devLoginUrl}&as=__proto__`, { redirect: "manual" });
       // Before the fix: 200 "signed in as __proto__" with a session cookie.
       expect(r.status).toBe(400);
       expect(r.headers.get("set-cookie")).toBeNull();

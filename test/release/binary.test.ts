@@ -88,7 +88,8 @@ describe("the compiled binary", () => {
     expect((await runCli(["init", dir], { command: [binary] })).code).toBe(0);
     const run = startBinary(["dev", "--port", "0"], { cwd: dir });
     const url = await run.url();
-    const provider = new HeadlessProvider();
+    // As the quickstart says: the browser opens the dev-login link mcpgw dev printed, once.
+    const provider = new HeadlessProvider(undefined, await run.devLoginUrl());
     expect(await connectAndCall(new URL(`${url}/mcp/my-server-v1`), provider)).toBe("through the gateway");
     expect(provider.saved?.access_token).toStartWith("at_");
   });

@@ -2,7 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
-import { Browser, parseForm, pkcePair, postForm, REDIRECT_URI, registerClient, tempDataDir, authorizeUrl, OAUTH_POLICY, oauthPolicy, type Page } from "../oauth/helpers.ts";
+import { Browser, parseForm, rememberDevLoginKey, pkcePair, postForm, REDIRECT_URI, registerClient, tempDataDir, authorizeUrl, OAUTH_POLICY, oauthPolicy, type Page } from "../oauth/helpers.ts";
 import { upstreamLogin } from "./peers.ts";
 
 // The gateway side of the upstream OAuth tests: a project with dev-login people, one route fronting the
@@ -37,6 +37,7 @@ export async function startUpstreamGateway(projectDir: string, options: { dataDi
   const logs: LogEntry[] = [];
   const dataDir = options.dataDir ?? tempDataDir();
   const gw = await serve({ projectDir, port: options.port ?? 0, host: "127.0.0.1", dataDir, logLevel: "debug", logFormat: "json" }, "dev", {}, { sink: { write: (line: string) => void logs.push(JSON.parse(line) as LogEntry) } });
+  rememberDevLoginKey(gw);
   return Object.assign(gw, { dataDir, logs });
 }
 

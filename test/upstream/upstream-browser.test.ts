@@ -46,6 +46,7 @@ describe.skipIf(!available && !process.env.CI)("connecting an upstream in a real
     const client = await registerClient(gw.url, { client_name: "Chromium Client", redirect_uris: [redirectUri] });
     const { verifier, challenge } = pkcePair();
     const page = await browser.newPage();
+    await page.goto(gw.devLoginUrl!);
     await page.goto(authorizeUrl(gw.url, { clientId: client.client_id, redirectUri, challenge, resource: `${gw.url}${ROUTE}`, state: "st" }));
     await page.getByRole("button", { name: "dana" }).click();
 

@@ -5,7 +5,7 @@ import { main } from "../../src/cli/main.ts";
 import { StoreError } from "../../src/store/errors.ts";
 import { createServices } from "../../src/services/compose.ts";
 import { spawnCli } from "../helpers/cli.ts";
-import { Browser, tempDataDir } from "../oauth/helpers.ts";
+import { Browser, rememberDevLoginKey, tempDataDir } from "../oauth/helpers.ts";
 import { callTool, connectAndAuthorize, openConsent, startUpstreamGateway, writeUpstreamProject } from "./flow.ts";
 import { startProtectedMcpServer, startUpstreamAuthServer, upstreamLogin, type ProtectedMcpServer, type UpstreamAuthServer } from "./peers.ts";
 
@@ -77,6 +77,7 @@ describe("shared-oauth, manual registration, restarts", () => {
     const dataDir = tempDataDir();
     const first = spawnCli(["dev", "--project", project, "--port", String(port), "--data-dir", dataDir, "--log-level", "info"]);
     const url = await first.url();
+    rememberDevLoginKey({ url, devLoginUrl: await first.devLoginUrl() });
     const { token } = await connectAndAuthorize(url, "alice", "alice-at-linear");
     expect(upstream.seen).toHaveLength(0); // connected, not yet called
     first.proc.kill("SIGKILL");

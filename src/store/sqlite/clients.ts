@@ -6,6 +6,8 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly insertStmt: Statement;
   private readonly findStmt: Statement<ClientRow, [string, number]>;
   private readonly sweepStmt: Statement;
+  private readonly countStmt: Statement<{ n: number }, [number]>;
+  private readonly markUsedStmt: Statement;
   private readonly sweepConsentsStmt: Statement;
 
   constructor(
@@ -18,6 +20,8 @@ export class SqliteClientRepository implements ClientRepository {
     );
     this.sweepConsentsStmt = db.prepare("DELETE FROM oauth_consents WHERE client_id IN (SELECT client_id FROM oauth_clients WHERE expires_at <= ?)");
     this.sweepStmt = db.prepare("DELETE FROM oauth_clients WHERE expires_at <= ?");
+    this.countStmt = db.prepare("SELECT count(*) AS n FROM oauth_clients WHERE expires_at > ?");
+    this.markUsedStmt = db.prepare("UPDATE oauth_clients SET expires_at = created_at + ?1 WHERE client_id = ?2 AND expires_at < created_at + ?1");
   }
 
   async insert(row: ClientRow): Promise<void> {
@@ -28,6 +32,16 @@ export class SqliteClientRepository implements ClientRepository {
   async find(clientId: string, now: number): Promise<ClientRow | undefined> {
     await whenIdle(this.gate);
     return this.findStmt.get(clientId, now) ?? undefined;
+  }
+
+  async count(now: number): Promise<number> {
+    await whenIdle(this.gate);
+    return this.countStmt.get(now)?.n ?? 0;
+  }
+
+  async markUsed(clientId: string, lifetimeMs: number): Promise<void> {
+    await whenIdle(this.gate);
+    this.markUsedStmt.run(lifetimeMs, clientId);
   }
 
   async sweep(now: number): Promise<number> {

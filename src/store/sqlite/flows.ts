@@ -15,6 +15,7 @@ export class SqliteFlowRepository implements FlowRepository {
   private readonly upsertConsentStmt: Statement;
   private readonly findConsentStmt: Statement<ConsentRow, [string, string, string]>;
   private readonly sweepRequestsStmt: Statement;
+  private readonly countRequestsStmt: Statement<{ n: number }, [number]>;
 
   constructor(
     db: Database,
@@ -36,6 +37,7 @@ export class SqliteFlowRepository implements FlowRepository {
       "SELECT subject, client_id AS clientId, resource, scope, approved_at AS approvedAt FROM oauth_consents WHERE subject = ? AND client_id = ? AND resource = ?",
     );
     this.sweepRequestsStmt = db.prepare("DELETE FROM oauth_authorization_requests WHERE expires_at <= ?");
+    this.countRequestsStmt = db.prepare("SELECT count(*) AS n FROM oauth_authorization_requests WHERE expires_at > ?");
   }
 
   async insertRequest(r: Omit<AuthorizationRequestRow, "sessionHash" | "csrfHash">): Promise<void> {
@@ -60,6 +62,11 @@ export class SqliteFlowRepository implements FlowRepository {
   async findRequest(requestId: string, now: number): Promise<AuthorizationRequestRow | undefined> {
     await whenIdle(this.gate);
     return this.findRequestStmt.get(requestId, now) ?? undefined;
+  }
+
+  async countRequests(now: number): Promise<number> {
+    await whenIdle(this.gate);
+    return this.countRequestsStmt.get(now)?.n ?? 0;
   }
 
   async bindRequest(requestId: string, sessionHash: string, csrfHash: string): Promise<boolean> {

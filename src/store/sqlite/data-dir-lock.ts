@@ -1,0 +1,60 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { StoreError } from "../errors.ts";
+
+// One gateway per data dir (issue 18: two gateways on one dir ran silently, each caching what the other
+// revoked). The lock is an exclusive SQLite lock on a small file of its own: the operating system drops
+// it when the process dies however it dies (kill -9 included), so there is never a stale lock to clear,
+// and it works across containers sharing a volume (not on network filesystems, where SQLite's locks are
+// unreliable anyway). The pid file beside it is only there to name the holder in the message.
+
+export const LOCK_FILE = "mcpgw.lock";
+export const PID_FILE = "mcpgw.pid";
+
+export interface DataDirLock {
+  release(): void;
+}
+
+function holder(dataDir: string): string {
+  try {
+    const pid = readFileSync(join(dataDir, PID_FILE), "utf8").trim();
+    return /^\d+$/.test(pid) ? `process ${pid}` : "another process";
+  } catch {
+    return "another process";
+  }
+}
+
+/** Takes the data dir's lock, or throws MCPGW_STORE_DATA_DIR_LOCKED naming who holds it. */
+export function lockDataDir(dataDir: string): DataDirLock {
+  let db: Database;
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    db = new Database(join(dataDir, LOCK_FILE), { create: true });
+  } catch (err) {
+    throw new StoreError("MCPGW_STORE_DATA_DIR", `Cannot create the data directory ${dataDir} or its lock file.`, "Check the path and its permissions, or pass --data-dir.", { cause: err });
+  }
+  try {
+    db.run("PRAGMA busy_timeout = 0");
+    db.run("PRAGMA locking_mode = EXCLUSIVE");
+    db.run("BEGIN EXCLUSIVE");
+  } catch (err) {
+    db.close();
+    throw new StoreError(
+      "MCPGW_STORE_DATA_DIR_LOCKED",
+      `The data directory ${dataDir} is in use by ${holder(dataDir)}: another mcpgw is serving from it.`,
+      "Run one gateway per data directory: stop the other one, or give this one its own --data-dir. Several gateways need a shared store, which this version does not have.",
+      { cause: err },
+    );
+  }
+  writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`);
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      if (holder(dataDir) === `process ${process.pid}`) rmSync(join(dataDir, PID_FILE), { force: true });
+      db.close();
+    },
+  };
+}
