@@ -25,7 +25,7 @@ export function errorsOnly(problems: readonly ConfigProblem[]): ConfigProblem[] 
   return problems.filter((p) => p.severity === "error");
 }
 
-/** `config/policies.json:12:7 /policies/0/name MCPGW_CONFIG_X message\n  → hint` */
+/** `config/policies.json:12:7 /policies/0/name MCPGW_CONFIG_DUPLICATE_POLICY_NAME message\n  → hint` */
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line !== undefined ? `${p.file}:${p.line}:${p.column ?? 1}` : p.file;
   const tag = p.severity === "warning" ? "warning" : "error";

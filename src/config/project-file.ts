@@ -4,6 +4,7 @@ import { isAbsolute, join } from "node:path";
 import type { GatewaySettings, MtlsCertificate } from "./types.ts";
 import type { ProblemSink, Path } from "./issues.ts";
 import { ForwardRequestHeaders } from "../schemas/forward-request-headers.ts";
+import type { OptionDocs } from "../schemas/option-docs.ts";
 
 export const ZUPLO_FILE = "zuplo.jsonc";
 /** MCP gateway features need this compatibility date or later (seeds/compatibility-dates.mdx). */
@@ -95,6 +96,40 @@ export const ZuploFileSchema = v.looseObject({
   compatibilityDate: IsoDate,
   mcpgw: v.optional(SettingsSchema, {}),
 });
+
+const MTLS_PEM = "Paths are relative to the project directory; inline PEM (`cert`, `key`, `ca`) wins over the file.";
+
+/** The words for docs/reference/zuplo-jsonc.md (scripts/docs-reference.ts). */
+export const ZuploFileDocs: OptionDocs = {
+  summary:
+    "The project file, JSON with comments and trailing commas. Keys other than these are accepted and ignored (Zuplo projects carry more than mcpgw reads). `$env(NAME)` / `${env.NAME}` may be used inside the `mcpgw` block only. See [configuration.md](../configuration.md#zuplojsonc).",
+  options: {
+    version: "The file format version.",
+    compatibilityDate: `Zuplo's compatibility date. A project that uses \`McpProxyHandler\` or any \`mcp-*-inbound\` policy needs ${MCP_MIN_COMPATIBILITY_DATE} or later (\`MCPGW_CONFIG_COMPATIBILITY_DATE_TOO_OLD\`).`,
+    mcpgw: "Self-hosting settings, which Zuplo's cloud decides for its users. Zuplo ignores this key, so the file stays portable. Unknown keys in it are errors.",
+    "mcpgw.basePath": "Where the gateway's own endpoints live: `/` is Zuplo 6.70's root layout (`/oauth/token`), `/__zuplo` gives Zuplo 7's layout. Discovery (`/.well-known/…`) always stays at the root.",
+    "mcpgw.trustForwardedHeaders": "Derive the public origin (issuer, metadata URLs) from `X-Forwarded-Host` / `X-Forwarded-Proto`. Turn on only behind a proxy you control that sets them; otherwise any client could choose the issuer.",
+    "mcpgw.allowedHosts": "Host names the gateway answers for besides `publicOrigin`'s host and the loopback names (DNS-rebinding defence): another `Host` gets 403 (health endpoints excepted), and MCP routes refuse a browser `Origin` that is not one of them. Bound to a non-loopback address with neither this nor `publicOrigin`, every name is answered and startup warns (`host_check_disabled`).",
+    "mcpgw.publicOrigin": "A fixed public origin such as `https://mcp.example.com` for issuers and metadata URLs; wins over request headers, and its host is answered.",
+    "mcpgw.proxy": "Gateway-wide limits of the MCP proxy (see [proxy.md](../proxy.md#limits-and-timeouts)).",
+    "mcpgw.proxy.connectTimeoutMs": "Upstream connect timeout; a dead or firewalled host is reported within twice this (`-32082 upstream_connect_timeout`).",
+    "mcpgw.proxy.requestTimeoutMs": "The whole upstream exchange, until the last byte of the answer (`-32083 upstream_timeout`).",
+    "mcpgw.proxy.sseIdleTimeoutMs": "Longest silence between two chunks of an upstream event stream (`-32084 upstream_sse_idle_timeout`).",
+    "mcpgw.proxy.maxRequestBodyBytes": "Larger request bodies get 413 (`-32080 request_too_large`).",
+    "mcpgw.proxy.forwardRequestHeaders":
+      "An mcpgw extension: client headers every route forwards to its upstream besides the built-in allow-list, e.g. `[\"x-tenant\"]` (a route adds its own with `McpProxyHandler`'s `forwardRequestHeaders`). `authorization`, `proxy-authorization`, `cookie`, `host`, hop-by-hop and framing headers, `forwarded`, `x-forwarded-*` and `x-request-id` are refused, with the reason.",
+    "mcpgw.devLogin": "The loopback dev-login (`mcpgw dev` only).",
+    "mcpgw.devLogin.users":
+      "An mcpgw extension: local identities dev-login offers instead of the single `dev-browser-user`, subject → claims, e.g. `{ \"alice\": { \"roles\": [\"admin\"] } }`. Dev-login then shows a picker, and the claims flow into tokens as an IdP's would (for trying `rolesAndGroups` locally).",
+    "mcpgw.mtlsCertificates": "Client certificates for upstream mTLS, by the id `McpProxyHandler`'s `mtlsCertificate` names.",
+    "mcpgw.mtlsCertificates.<name>.certFile": `PEM file of the client certificate (and its intermediate chain). ${MTLS_PEM}`,
+    "mcpgw.mtlsCertificates.<name>.keyFile": `PEM file of the certificate's private key. ${MTLS_PEM}`,
+    "mcpgw.mtlsCertificates.<name>.caFile": `PEM file of the CAs that replace the system trust store for this upstream. ${MTLS_PEM}`,
+    "mcpgw.mtlsCertificates.<name>.cert": "Inline PEM of the client certificate, e.g. `\"$env(UPSTREAM_CLIENT_CERT)\"`.",
+    "mcpgw.mtlsCertificates.<name>.key": "Inline PEM of the private key, e.g. `\"$env(UPSTREAM_CLIENT_KEY)\"` (a variable whose name ends in `_KEY` is masked in the log).",
+    "mcpgw.mtlsCertificates.<name>.ca": "Inline PEM of the CAs that replace the system trust store for this upstream.",
+  },
+};
 
 export interface ProjectFile {
   compatibilityDate: string;

@@ -129,3 +129,46 @@ export const CapabilityFilterOptionsSchema = v.pipe(
 );
 
 export type CapabilityFilterOptions = v.InferOutput<typeof CapabilityFilterOptionsSchema>;
+
+// The words for docs/reference/policies.md (scripts/docs-reference.ts; the shape is OptionDocs in
+// src/schemas/option-docs.ts, which this layer may not import).
+const markupDocs = (list: string) => ({
+  [`${list}[].roles`]: "`rolesAndGroups` mode: people with any of these roles (from `accessControl.roleClaim`) may use the item.",
+  [`${list}[].groups`]: "`rolesAndGroups` mode: people in any of these groups (from `accessControl.groupClaim`) may use the item.",
+  [`${list}[].public`]: "`rolesAndGroups` mode: everyone may use the item, signed in or not. Not together with `roles` or `groups`.",
+});
+const resourceFieldDocs = (list: string) => ({
+  [`${list}[].name`]: "Replaces the upstream's `name` in list answers.",
+  [`${list}[].description`]: "Replaces the upstream's `description` in list answers.",
+  [`${list}[].mimeType`]: "Replaces the upstream's `mimeType` in list answers.",
+  [`${list}[]._meta`]: "Deep-merged into the upstream's `_meta` in list answers.",
+  ...markupDocs(list),
+});
+
+export const CapabilityFilterOptionsDocs = {
+  summary:
+    "Curates what the upstream exposes on the route: allow-lists of tools, prompts, resources and resource templates, with projections (descriptions, annotations, `_meta`) and per-person access in `rolesAndGroups` mode. An omitted list passes that type through; an empty list hides every item; matching is exact and case-sensitive. A call of a hidden item is answered `-32601` before the upstream is contacted; list answers are filtered in JSON and in event streams. Markup (`roles`, `groups`, `public`) needs `accessControl.mode: \"rolesAndGroups\"`. See [capability-filter.md](../capability-filter.md).",
+  options: {
+    tools: "The tools the route exposes: a name, or an object that names one and projects it. Each name once.",
+    "tools[].name": "The upstream tool's name (matched exactly).",
+    "tools[].description": "Replaces the upstream's `description` in `tools/list`.",
+    "tools[].annotations": "Deep-merged into the upstream's `annotations` in `tools/list`.",
+    "tools[]._meta": "Deep-merged into the upstream's `_meta` in `tools/list`.",
+    ...markupDocs("tools"),
+    prompts: "The prompts the route exposes: a name, or an object that names one and projects it. Each name once.",
+    "prompts[].name": "The upstream prompt's name (matched exactly).",
+    "prompts[].description": "Replaces the upstream's `description` in `prompts/list`.",
+    "prompts[]._meta": "Deep-merged into the upstream's `_meta` in `prompts/list`.",
+    ...markupDocs("prompts"),
+    resources: "The fixed resources the route exposes: a URI, or an object that names one and projects it. Each URI once. With `resources` set, `resources/read` admits a listed URI or one that matches a listed template.",
+    "resources[].uri": "The upstream resource's URI (matched exactly).",
+    ...resourceFieldDocs("resources"),
+    resourceTemplates: "The resource templates the route exposes: an RFC 6570 URI template, or an object that names one and projects it. Each template once.",
+    "resourceTemplates[].uriTemplate": "The upstream template, written as the upstream lists it.",
+    ...resourceFieldDocs("resourceTemplates"),
+    accessControl: "Who may use the listed items.",
+    "accessControl.mode": "`allPublic`: every listed item is visible to everyone. `rolesAndGroups`: an item is usable when it is `public` or the person has one of its roles or groups; unmarked items are visible to no one. `function` (custom code) is refused.",
+    "accessControl.roleClaim": "The claim that holds the person's roles: a literal key such as `https://example.com/roles`, else a dot-path.",
+    "accessControl.groupClaim": "The claim that holds the person's groups: a literal key such as `cognito:groups`, else a dot-path.",
+  },
+};

@@ -1,11 +1,12 @@
 import * as v from "valibot";
-import { CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
+import { CapabilityFilterOptionsDocs, CapabilityFilterOptionsSchema } from "../mcp/capability-filter-options.ts";
 import type { AuthorizationServerOptions } from "./authorization-server.ts";
 import { IDP_WRAPPERS } from "./idp/index.ts";
-import { RemoveHeadersOptions, SetHeadersOptions, SetUpstreamApiKeyOptions } from "./header-policies.ts";
-import { deriveAuthorizationServer, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
-import { McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
+import { RemoveHeadersDocs, RemoveHeadersOptions, SetHeadersDocs, SetHeadersOptions, SetUpstreamApiKeyDocs, SetUpstreamApiKeyOptions } from "./header-policies.ts";
+import { deriveAuthorizationServer, McpOAuthInboundOptionsDocs, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
+import { McpProxyOptionsDocs, McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
 import { McpTokenExchangeInboundOptionsSchema } from "./mcp-token-exchange-inbound.ts";
+import type { OptionDocs } from "./option-docs.ts";
 import { RateLimitInboundOptionsSchema } from "./rate-limit-inbound.ts";
 
 // Every policy type and handler a project may name, with its options schema: what config/ validates
@@ -22,6 +23,8 @@ export interface PolicyType<S extends v.GenericSchema = v.GenericSchema> {
   readonly optionsSchema: S;
   /** False for types recognised so projects load, whose runtime lands in a later version (they answer 501). */
   readonly implemented: boolean;
+  /** What the options mean, for docs/reference/policies.md; every implemented type has them. */
+  readonly docs?: OptionDocs;
   /** MCP OAuth policies: the authorization server their options describe. */
   readonly authorizationServer?: (options: v.InferOutput<S>) => AuthorizationServerOptions;
 }
@@ -42,6 +45,7 @@ export const POLICY_TYPES: readonly PolicyType[] = [
     family: "mcp-oauth",
     optionsSchema: McpOAuthInboundOptionsSchema,
     implemented: true,
+    docs: McpOAuthInboundOptionsDocs,
     authorizationServer: deriveAuthorizationServer,
   }),
   // The IdP wrappers compose mcp-oauth-inbound with provider-derived OIDC URLs (spec §2.6, src/schemas/idp/).
@@ -49,19 +53,20 @@ export const POLICY_TYPES: readonly PolicyType[] = [
     policyType({ policyType: w.policyType, exportName: w.exportName, family: "mcp-oauth", optionsSchema: w.optionsSchema, implemented: true, authorizationServer: w.derive }),
   ),
   policyType({ policyType: "mcp-token-exchange-inbound", exportName: "McpTokenExchangeInboundPolicy", family: "mcp-token-exchange", optionsSchema: McpTokenExchangeInboundOptionsSchema, implemented: true }),
-  policyType({ policyType: "mcp-capability-filter-inbound", exportName: "McpCapabilityFilterInboundPolicy", family: "mcp-capability-filter", optionsSchema: CapabilityFilterOptionsSchema, implemented: true }),
-  policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true }),
-  policyType({ policyType: "remove-headers-inbound", exportName: "RemoveHeadersInboundPolicy", family: "headers", optionsSchema: RemoveHeadersOptions, implemented: true }),
-  policyType({ policyType: "set-upstream-api-key-inbound", exportName: "SetUpstreamApiKeyInboundPolicy", family: "headers", optionsSchema: SetUpstreamApiKeyOptions, implemented: true }),
+  policyType({ policyType: "mcp-capability-filter-inbound", exportName: "McpCapabilityFilterInboundPolicy", family: "mcp-capability-filter", optionsSchema: CapabilityFilterOptionsSchema, implemented: true, docs: CapabilityFilterOptionsDocs }),
+  policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true, docs: SetHeadersDocs }),
+  policyType({ policyType: "remove-headers-inbound", exportName: "RemoveHeadersInboundPolicy", family: "headers", optionsSchema: RemoveHeadersOptions, implemented: true, docs: RemoveHeadersDocs }),
+  policyType({ policyType: "set-upstream-api-key-inbound", exportName: "SetUpstreamApiKeyInboundPolicy", family: "headers", optionsSchema: SetUpstreamApiKeyOptions, implemented: true, docs: SetUpstreamApiKeyDocs }),
   policyType({ policyType: "rate-limit-inbound", exportName: "RateLimitInboundPolicy", family: "rate-limit", optionsSchema: RateLimitInboundOptionsSchema, implemented: true }),
 ];
 
 export interface HandlerType<S extends v.GenericSchema = v.GenericSchema> {
   readonly exportName: string;
   readonly optionsSchema: S;
+  readonly docs: OptionDocs;
 }
 
-export const MCP_PROXY_HANDLER = { exportName: "McpProxyHandler", optionsSchema: McpProxyOptionsSchema } as const satisfies HandlerType;
+export const MCP_PROXY_HANDLER = { exportName: "McpProxyHandler", optionsSchema: McpProxyOptionsSchema, docs: McpProxyOptionsDocs } as const satisfies HandlerType;
 
 export const HANDLER_TYPES: readonly HandlerType[] = [MCP_PROXY_HANDLER];
 

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { isLoopbackHostname } from "../http/host.ts";
 import type { AuthorizationServerOptions } from "./authorization-server.ts";
+import type { OptionDocs } from "./option-docs.ts";
 
 // Options of Zuplo's generic MCP OAuth policy (spec §2.5), and the authorization server they describe.
 // The IdP wrappers (src/schemas/idp/) share the gateway, idJag and TTL pieces.
@@ -86,6 +87,37 @@ export const McpOAuthInboundOptionsSchema = v.pipe(
 );
 
 export type McpOAuthInboundOptions = v.InferOutput<typeof McpOAuthInboundOptionsSchema>;
+
+const FEDERATED_ONLY = "For a federated login, which this version does not offer yet.";
+
+export const McpOAuthInboundOptionsDocs: OptionDocs = {
+  summary:
+    "Makes the gateway the OAuth 2.1 authorization server MCP clients sign in to (discovery, dynamic registration, client ID metadata documents, PKCE, consent) and checks the gateway's access token on every request of the route. Put it first in a route's inbound policies; all MCP routes of a project use the same one. In this version people sign in with the loopback dev-login only: a `browserLogin.url` that is not dev-login validates, but the gateway logs `mcp_auth_federated_login_unavailable` at load and the authorization endpoint answers `server_error`. See [oauth.md](../oauth.md).",
+  options: {
+    oidc: "The identity provider whose ID tokens sign people in.",
+    "oidc.issuer": `The IdP's issuer (exact \`iss\` match for ID tokens). Not used with dev-login. ${FEDERATED_ONLY}`,
+    "oidc.jwksUrl": `The IdP's JWK Set. Not fetched with dev-login. ${FEDERATED_ONLY}`,
+    "oidc.audience": `ID-token audience override. ${FEDERATED_ONLY}`,
+    browserLogin: "How a person signs in in the browser.",
+    "browserLogin.url":
+      "The IdP's authorization endpoint, or a URL whose path ends in `/oauth/dev-login`: then the gateway sends the browser to its own `{basePath}/oauth/dev-login` on the request's origin, whatever host and port the URL names (`mcpgw dev`, loopback only).",
+    "browserLogin.tokenUrl": `The IdP's token endpoint. ${FEDERATED_ONLY}`,
+    "browserLogin.clientId": `The gateway's client id at the IdP. ${FEDERATED_ONLY}`,
+    "browserLogin.clientSecret": `The gateway's client secret at the IdP (give it with \`$env(…)\`). ${FEDERATED_ONLY}`,
+    "browserLogin.scope": `Scopes requested from the IdP. ${FEDERATED_ONLY}`,
+    "browserLogin.audience": `\`audience\` parameter sent to the IdP. ${FEDERATED_ONLY}`,
+    "browserLogin.pkce": `PKCE toward the IdP. ${FEDERATED_ONLY}`,
+    "browserLogin.remoteTimeoutMs": `Timeout of the gateway's calls to the IdP. ${FEDERATED_ONLY}`,
+    "browserLogin.stateTtlSeconds": "Lifetime of a pending authorization request (from `/oauth/authorize` to the consent answer).",
+    "browserLogin.sessionTtlSeconds": "Lifetime of the browser session cookie `zuplo_mcp_session` (`__Host-zuplo_mcp_session` on https); a live session skips the login step.",
+    gateway: "The gateway's own tokens and client registration.",
+    "gateway.accessTokenTtlSeconds": "Access token lifetime, capped by the grant's end.",
+    "gateway.refreshTokenTtlSeconds": "Grant lifetime from consent: refresh tokens and every access token of the grant end then; refreshing does not extend it.",
+    "gateway.cimdEnabled": "Accept URL `client_id`s (client ID metadata documents) and advertise `client_id_metadata_document_supported`.",
+    idJag: "Cross App Access. Accepted only as `{ \"enabled\": false }`.",
+    "idJag.enabled": "Must be `false`: Cross App Access is not supported by this version.",
+  },
+};
 
 export function deriveAuthorizationServer(options: McpOAuthInboundOptions): AuthorizationServerOptions {
   const b = options.browserLogin;

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ForwardRequestHeaders } from "./forward-request-headers.ts";
+import type { OptionDocs } from "./option-docs.ts";
 
 /** rewritePattern value that points a route at the built-in demo upstream (src/demo/). */
 export const DEMO_UPSTREAM = "mcpgw:demo";
@@ -36,3 +37,16 @@ export const McpProxyOptionsSchema = v.pipe(
 );
 
 export type McpProxyOptions = v.InferOutput<typeof McpProxyOptionsSchema>;
+
+export const McpProxyOptionsDocs: OptionDocs = {
+  summary:
+    "Forwards the client's JSON-RPC POST to one upstream MCP server (stateless Streamable HTTP) and passes the answer back, JSON or event stream; `GET` and `DELETE` get 405. Every MCP route ends in it. See [proxy.md](../proxy.md).",
+  options: {
+    rewritePattern: `The upstream URL: a literal http(s) URL without user or password, or exactly \`\${env.NAME}\` (resolved when the project loads, and then such a URL). \`"${DEMO_UPSTREAM}"\` selects the built-in demo upstream (for trying mcpgw only).`,
+    forwardSearch: "Append the client's query string to the upstream URL (joined with `&` when `rewritePattern` has a query).",
+    followRedirects: "Follow an upstream 3xx instead of passing it to the client. Only for upstreams you trust: credentials set by policies may be sent to the redirect target.",
+    mtlsCertificate: "The id of a client certificate under `mcpgw.mtlsCertificates` in zuplo.jsonc, presented in the TLS handshake of every upstream request of the route.",
+    forwardRequestHeaders:
+      "An mcpgw extension: client headers this route forwards to the upstream besides the built-in allow-list and `mcpgw.proxy.forwardRequestHeaders`, e.g. `[\"x-tenant\"]`. `authorization`, `proxy-authorization`, `cookie`, `host`, hop-by-hop and framing headers, `forwarded`, `x-forwarded-*` and `x-request-id` are refused, with the reason.",
+  },
+};
