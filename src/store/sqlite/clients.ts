@@ -7,9 +7,12 @@ export class SqliteClientRepository implements ClientRepository {
   private readonly findStmt: Statement<ClientRow, [string, number]>;
   private readonly sweepStmt: Statement;
   private readonly sweepConsentsStmt: Statement;
+  private readonly listStmt: Statement<ClientRow, [number]>;
+  private readonly deleteStmt: Statement;
+  private readonly deleteConsentsStmt: Statement;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly gate?: TransactionGate,
   ) {
     this.insertStmt = db.prepare("INSERT INTO oauth_clients (client_id, secret_hash, metadata, created_at, expires_at) VALUES (?, ?, ?, ?, ?)");
@@ -18,6 +21,11 @@ export class SqliteClientRepository implements ClientRepository {
     );
     this.sweepConsentsStmt = db.prepare("DELETE FROM oauth_consents WHERE client_id IN (SELECT client_id FROM oauth_clients WHERE expires_at <= ?)");
     this.sweepStmt = db.prepare("DELETE FROM oauth_clients WHERE expires_at <= ?");
+    this.listStmt = db.prepare(
+      "SELECT client_id AS clientId, secret_hash AS secretHash, metadata, created_at AS createdAt, expires_at AS expiresAt FROM oauth_clients WHERE expires_at > ? ORDER BY created_at, client_id",
+    );
+    this.deleteConsentsStmt = db.prepare("DELETE FROM oauth_consents WHERE client_id = ?");
+    this.deleteStmt = db.prepare("DELETE FROM oauth_clients WHERE client_id = ?");
   }
 
   async insert(row: ClientRow): Promise<void> {
@@ -34,5 +42,18 @@ export class SqliteClientRepository implements ClientRepository {
     await whenIdle(this.gate);
     this.sweepConsentsStmt.run(now);
     return this.sweepStmt.run(now).changes;
+  }
+
+  async list(now: number): Promise<ClientRow[]> {
+    await whenIdle(this.gate);
+    return this.listStmt.all(now);
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    await whenIdle(this.gate);
+    return this.db.transaction(() => {
+      this.deleteConsentsStmt.run(clientId);
+      return this.deleteStmt.run(clientId).changes === 1;
+    })();
   }
 }
