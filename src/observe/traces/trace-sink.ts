@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type TextMapGetter, type TextMapSetter, type Tracer } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { millisToHrTime, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
 import type { Completion } from "../../mcp/completion.ts";
 import type { McpCall } from "../../mcp/jsonrpc.ts";
@@ -29,6 +29,8 @@ export interface TraceSinkOptions {
 interface OpenCall {
   readonly server: Span;
   readonly upstream: Span;
+  /** Epoch ms minus performance.now() when the call started: one anchor for all four of its times. */
+  readonly anchor: number;
 }
 
 const headerGetter: TextMapGetter<Headers> = {
@@ -86,24 +88,28 @@ export class TraceSink implements ObserverSink {
       "mcpgw.message_kind": call.kind,
       ...this.capabilityAttributes(call),
     };
-    // startedAt is performance.now() at arrival; the SDK reads a number that small as such.
-    const server = this.tracer.startSpan(spanName(method, call, this.scrub), { kind: SpanKind.SERVER, startTime: startedAt, attributes }, parent);
+    // Every time is given, from performance.now() and one anchor per call: left to itself the SDK
+    // anchors each span to Date.now() on its own (ms steps), and a child could start before its parent.
+    const anchor = Date.now() - performance.now();
+    const server = this.tracer.startSpan(spanName(method, call, this.scrub), { kind: SpanKind.SERVER, startTime: millisToHrTime(anchor + startedAt), attributes }, parent);
     const upstream = this.tracer.startSpan(
       "POST",
       {
         kind: SpanKind.CLIENT,
+        startTime: millisToHrTime(anchor + performance.now()),
         attributes: { [ATTR_HTTP_REQUEST_METHOD]: "POST", [ATTR_SERVER_ADDRESS]: target.host, [ATTR_SERVER_PORT]: target.port, "mcpgw.upstream": target.label, [MCP_METHOD]: method },
       },
       trace.setSpan(ROOT_CONTEXT, server),
     );
     if (headers) this.propagator.inject(trace.setSpan(ROOT_CONTEXT, upstream), headers, headerSetter);
     if (this.open.size >= this.maxOpen) this.abandonOldest();
-    this.open.set(requestId, { server, upstream });
+    this.open.set(requestId, { server, upstream, anchor });
   }
 
   private completed(requestId: string, c: Completion): void {
     const spans = this.open.get(requestId);
     if (!spans) return;
+    const now = millisToHrTime(spans.anchor + performance.now());
     this.open.delete(requestId);
     const failed = c.outcome === "failure" || c.outcome === "partial" || c.outcome === "denied";
     spans.upstream.setAttributes({
@@ -112,7 +118,7 @@ export class TraceSink implements ObserverSink {
       "mcpgw.upstream_ms": c.upstreamMs,
     });
     if (failed && c.failureOrigin === "upstream") spans.upstream.setStatus({ code: SpanStatusCode.ERROR, ...(c.reasonCode ? { message: c.reasonCode } : {}) });
-    spans.upstream.end();
+    spans.upstream.end(now);
     spans.server.setAttributes({
       [ATTR_HTTP_RESPONSE_STATUS_CODE]: c.httpStatus,
       "mcpgw.outcome": c.outcome,
@@ -120,7 +126,7 @@ export class TraceSink implements ObserverSink {
       [ATTR_ERROR_TYPE]: c.reasonCode ?? (c.jsonRpcErrorCode !== undefined ? String(c.jsonRpcErrorCode) : undefined),
     });
     if (failed) spans.server.setStatus({ code: SpanStatusCode.ERROR, ...(c.reasonCode ? { message: c.reasonCode } : {}) });
-    spans.server.end();
+    spans.server.end(now);
   }
 
   /** The capability's name as the MCP conventions name it; resource URIs pass the secret scrubber. */
@@ -136,9 +142,10 @@ export class TraceSink implements ObserverSink {
   private abandonOldest(): void {
     const [requestId, spans] = this.open.entries().next().value!;
     this.open.delete(requestId);
+    const now = millisToHrTime(spans.anchor + performance.now());
     for (const span of [spans.upstream, spans.server]) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: "abandoned: no completion was reported" });
-      span.end();
+      span.end(now);
     }
   }
 }
