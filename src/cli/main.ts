@@ -15,6 +15,9 @@ Commands:
   start      serve the project in production: reload on SIGHUP, drain on SIGTERM
   validate   check the project and print every problem (exit 1 when there are any)
   init       create a new project in a directory (zuplo.jsonc, config/, .env.example, README)
+  tokens     list or revoke the OAuth grants issued to MCP clients
+  clients    list or delete dynamically registered OAuth clients
+  doctor     check config, store, data-dir key, IdP and upstream reachability, clock skew
 
 Options:
   -v, --version  print the version, commit and build date
@@ -22,7 +25,7 @@ Options:
 
 Docs: README.md and docs/ in the mcpgw repository.`;
 
-const COMMANDS = ["dev", "start", "validate", "init"];
+const COMMANDS = ["dev", "start", "validate", "init", "tokens", "clients", "doctor"];
 
 export async function main(argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +39,13 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
         return await validate(rest, io);
       case "init":
         return await initCommand(rest, io);
+      // The admin commands are loaded only when run, like the server.
+      case "tokens":
+        return await (await import("./tokens.ts")).tokensCommand(rest, io);
+      case "clients":
+        return await (await import("./clients.ts")).clientsCommand(rest, io);
+      case "doctor":
+        return await (await import("./doctor.ts")).doctorCommand(rest, io);
       case "-v":
       case "--version":
       case "version":
