@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
+import { isLoopbackHostname } from "../http/host.ts";
 
 /** A usage mistake: printed with the command's --help hint and exit code 2. */
 export class UsageError extends Error {
@@ -13,6 +14,8 @@ export const SERVE_OPTIONS = {
   "data-dir": { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
+  "admin-port": { type: "string" },
+  "admin-host": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -31,6 +34,8 @@ export interface ServeSettings {
   dataDir: string | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** The admin listener (GET /metrics): off unless a port is given. */
+  admin?: AdminSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -50,7 +55,32 @@ export function serveSettings(values: Record<string, string | boolean | undefine
   if (logFormat !== "json" && logFormat !== "pretty") throw new UsageError(`--log-format must be json or pretty (got "${logFormat}").`);
   const host = str("host", "MCPGW_HOST") ?? "127.0.0.1";
   if (host.trim() === "") throw new UsageError("--host must not be empty.");
-  return { projectDir: str("project", "MCPGW_PROJECT") ?? ".", port, host, dataDir: str("data-dir", "MCPGW_DATA_DIR"), logLevel, logFormat };
+  const admin = adminSettings(str("admin-port", "MCPGW_ADMIN_PORT"), str("admin-host", "MCPGW_ADMIN_HOST"), env.MCPGW_ADMIN_TOKEN);
+  return { projectDir: str("project", "MCPGW_PROJECT") ?? ".", port, host, dataDir: str("data-dir", "MCPGW_DATA_DIR"), logLevel, logFormat, ...(admin ? { admin } : {}) };
+}
+
+/**
+ * The admin listener (docs/observability.md#the-admin-listener): a process setting like --port, not a
+ * project one, since a reload cannot rebind a socket and whoever runs the process decides what it binds.
+ */
+export interface AdminSettings {
+  readonly port: number;
+  readonly host: string;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  readonly token?: string;
+}
+
+/** Off (undefined) without a port. Off loopback a token is required: metrics name routes and upstreams. */
+function adminSettings(portText: string | undefined, hostText: string | undefined, token: string | undefined): AdminSettings | undefined {
+  if (portText === undefined || portText === "") return undefined;
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--admin-port must be a number from 0 to 65535 (got "${portText}").`);
+  const host = hostText?.trim() || "127.0.0.1";
+  const bearer = token?.trim() || undefined;
+  if (!bearer && !isLoopbackHostname(host)) {
+    throw new UsageError(`--admin-host ${host} is not a loopback address: set MCPGW_ADMIN_TOKEN so that /metrics needs a bearer token, or keep the admin listener on 127.0.0.1.`);
+  }
+  return { port, host, ...(bearer ? { token: bearer } : {}) };
 }
 
 export const SERVE_HELP_OPTIONS = `Options:
@@ -62,4 +92,12 @@ export const SERVE_HELP_OPTIONS = `Options:
   --log-level LEVEL    trace|debug|info|warn|error|fatal|silent (env MCPGW_LOG_LEVEL; default info)
   --log-format FORMAT  json|pretty (env MCPGW_LOG_FORMAT; default json, one JSON object per line,
                        except pretty for \`mcpgw dev\` on a terminal)
-  -h, --help           show this help`;
+  --admin-port N       serve Prometheus metrics on http://ADMIN-HOST:N/metrics (env MCPGW_ADMIN_PORT;
+                       default: no admin listener, no metrics); env MCPGW_ADMIN_TOKEN requires
+                       "Authorization: Bearer <token>" on it
+  --admin-host ADDR    address of the admin listener (env MCPGW_ADMIN_HOST; default 127.0.0.1;
+                       anything but loopback needs MCPGW_ADMIN_TOKEN)
+  -h, --help           show this help
+
+Traces: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) to export a span per
+proxied call over OTLP/HTTP; see docs/observability.md.`;

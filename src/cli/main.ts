@@ -17,6 +17,9 @@ Commands:
   validate   check the project and print every problem (exit 1 when there are any)
   init       create a new project in a directory (zuplo.jsonc, config/, .env.example, README)
   connections  list or revoke people's upstream connections; connect a shared upstream
+  tokens     list or revoke the OAuth grants issued to MCP clients
+  clients    list or delete dynamically registered OAuth clients
+  doctor     check config, store, data-dir key, IdP and upstream reachability, clock skew
 
 Options:
   -v, --version  print the version, commit and build date
@@ -24,7 +27,7 @@ Options:
 
 Docs: README.md and docs/ in the mcpgw repository.`;
 
-const COMMANDS = ["dev", "start", "validate", "init", "connections"];
+const COMMANDS = ["dev", "start", "validate", "init", "connections", "tokens", "clients", "doctor"];
 
 export async function main(argv: string[], io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,6 +43,13 @@ export async function main(argv: string[], io: Out = { out: (s) => console.log(s
         return await initCommand(rest, io);
       case "connections":
         return await connectionsCommand(rest, io);
+      // The admin commands are loaded only when run, like the server.
+      case "tokens":
+        return await (await import("./tokens.ts")).tokensCommand(rest, io);
+      case "clients":
+        return await (await import("./clients.ts")).clientsCommand(rest, io);
+      case "doctor":
+        return await (await import("./doctor.ts")).doctorCommand(rest, io);
       case "-v":
       case "--version":
       case "version":

@@ -11,11 +11,14 @@ import { devLoginKeyFor, devLoginLink } from "../oauth/dev-login.ts";
 import { createServices } from "../services/compose.ts";
 import type { ServeSettings } from "./args.ts";
 import { routeLines } from "./route-lines.ts";
+import { setUpObservability } from "./observability.ts";
 
 export interface RunningGateway {
   readonly url: string;
   /** `mcpgw dev` with dev-login: the link a browser opens once to be allowed to sign in (see dev-login.ts). */
   readonly devLoginUrl: string | undefined;
+  /** The admin listener's URL (GET /metrics), when --admin-port is set. */
+  readonly adminUrl: string | undefined;
   /** Answers a request as the server would, without a socket (benchmarks of the JS hot path, embedding). */
   handle(request: Request, clientAddress?: string): Response | Promise<Response>;
   reload(): boolean;
@@ -45,12 +48,14 @@ export interface ServeOptions {
 export async function serve(settings: ServeSettings, mode: "dev" | "start", env: Record<string, string | undefined> = process.env, options: ServeOptions = {}): Promise<RunningGateway> {
   const projectDir = resolve(settings.projectDir);
   const dataDir = resolve(settings.dataDir ?? (mode === "start" && env.STATE_DIRECTORY ? env.STATE_DIRECTORY : join(projectDir, ".mcpgw")));
+  // Metrics (--admin-port) and traces (OTEL_EXPORTER_OTLP_ENDPOINT) are event sinks: docs/observability.md.
+  const observability = await setUpObservability(settings.admin, env);
   const services = await createServices({
     dataDir,
     mode,
     listenHost: settings.host,
     log: { level: settings.logLevel, format: settings.logFormat, ...(options.sink ? { sink: options.sink } : {}) },
-    ...(options.eventSinks ? { sinks: options.eventSinks } : {}),
+    sinks: [...observability.sinks, ...(options.eventSinks ?? [])],
   });
   const { log, store } = services;
   warnIfUpstreamConcurrencyCapped(log, process.env);
@@ -79,6 +84,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       for (const value of result.config.secretValues) log.secrets.add(value);
       const next = buildApp(result.config, services, getReadiness);
       logProblems(log, "config_invalid", result.config.warnings);
+      observability.configLoaded(result.config);
       app = next;
       config = result.config;
       readiness = { ready: true };
@@ -99,6 +105,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
 
   const ok = load(true);
   if (!ok && mode === "start") {
+    await observability.stop();
     await services.stop();
     throw new StartupError("configuration is invalid");
   }
@@ -120,10 +127,19 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     });
   } catch (err) {
     log.error("listen_failed", `Cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}`, { host: settings.host, port: settings.port, hint: "Pick another --port, or stop the process using it." });
+    await observability.stop();
     await services.stop();
     throw new StartupError("cannot listen");
   }
   url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${server.port}`;
+  try {
+    observability.start(services);
+  } catch {
+    await server.stop(true);
+    await observability.stop();
+    await services.stop();
+    throw new StartupError("cannot listen on the admin address");
+  }
   if (config) logRoutes(config, url);
   services.start();
   log.info("gateway_listening", `mcpgw ${mode} listening on ${url} (readiness: ${url}${HEALTH_READY})`, { url, mode, projectDir, dataDir });
@@ -166,12 +182,14 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       const forced = setTimeout(() => void server.stop(true), 30_000);
       await server.stop(false);
       clearTimeout(forced);
+      await observability.stop();
       await services.stop();
       log.info("gateway_stopped", "Stopped.");
     })());
 
   return {
     url,
+    adminUrl: observability.adminUrl,
     get devLoginUrl() {
       return devLoginUrl();
     },

@@ -72,7 +72,7 @@ export function createMcpProxyHandler(options: McpProxyOptions, build: BuildCont
       }
     }
     ctx.observer.requestAccepted(ctx, call);
-    ctx.observer.invocationStarted(ctx, call);
+    ctx.observer.invocationStarted(ctx, call, ctx.upstreamHeaders);
     return forwardToUpstream(target, {
       call,
       body: body.bytes,

@@ -53,7 +53,16 @@ export type AuthEventLevel = "debug" | "info" | "warn" | "error";
 export type GatewayEvent =
   | { readonly type: "mcp_request_accepted"; readonly scope: EventScope; readonly call: McpCall; readonly latencyMs: number }
   | { readonly type: "mcp_request_rejected"; readonly scope: EventScope; readonly rejection: Rejection; readonly latencyMs: number }
-  | { readonly type: "capability_invocation_started"; readonly scope: EventScope; readonly call: McpCall }
+  | {
+      readonly type: "capability_invocation_started";
+      readonly scope: EventScope;
+      readonly call: McpCall;
+      /**
+       * The headers the upstream request is about to carry. A tracing sink sets `traceparent` here (its
+       * span becomes the upstream's parent); no other sink may change them.
+       */
+      readonly upstreamHeaders?: Headers;
+    }
   | { readonly type: "capability_invocation_completed"; readonly scope: EventScope; readonly call: McpCall; readonly completion: Completion; readonly latencyMs: number }
   | {
       readonly type: "mcp_auth";

@@ -41,8 +41,9 @@ export class Observer {
     this.emit({ type: "mcp_request_rejected", scope, rejection: classified, latencyMs: performance.now() - scope.startedAt });
   }
 
-  invocationStarted(scope: EventScope, call: McpCall): void {
-    if (this.wants("capability_invocation_started")) this.emit({ type: "capability_invocation_started", scope, call });
+  /** Just before the upstream call; `upstreamHeaders` are the ones it will send (see the event). */
+  invocationStarted(scope: EventScope, call: McpCall, upstreamHeaders?: Headers): void {
+    if (this.wants("capability_invocation_started")) this.emit({ type: "capability_invocation_started", scope, call, ...(upstreamHeaders ? { upstreamHeaders } : {}) });
   }
 
   invocationCompleted(scope: EventScope, call: McpCall, completion: Completion): void {

@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Store } from "./repositories.ts";
-import { openSqliteStore, type OpenStoreOptions } from "./sqlite/open.ts";
+import { openSqliteStore, STORE_FILE, type OpenStoreOptions } from "./sqlite/open.ts";
 
 export { StoreError } from "./errors.ts";
 export { lockDataDir, type DataDirLock } from "./sqlite/data-dir-lock.ts";
@@ -11,4 +13,9 @@ export type { OpenStoreOptions };
  */
 export async function openStore(dataDir: string, options: OpenStoreOptions = {}): Promise<Store> {
   return openSqliteStore(dataDir, options);
+}
+
+/** Whether the data dir holds a store yet: admin commands read an existing store and never create one. */
+export function storeExists(dataDir: string): boolean {
+  return existsSync(join(dataDir, STORE_FILE));
 }

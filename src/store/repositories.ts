@@ -28,6 +28,10 @@ export interface ClientRepository {
   markUsed(clientId: string, lifetimeMs: number): Promise<void>;
   /** Removes expired clients and the consents given to them; returns how many clients went. */
   sweep(now: number): Promise<number>;
+  /** Live clients (not expired at `now`), oldest first: for the admin CLI (`mcpgw clients list`). */
+  list(now: number): Promise<ClientRow[]>;
+  /** Removes the client and the consents given to it; false when it was not there. Its grants stay (revoke them). */
+  delete(clientId: string): Promise<boolean>;
 }
 
 /** A pending authorization request (authorize → login → consent), 15 minutes by default. */
@@ -169,6 +173,22 @@ export interface TokenView extends Pick<GrantRow, "clientId" | "subject" | "clai
   readonly grantRevokedAt: number | null;
 }
 
+/** Which grants the admin CLI lists or revokes; every given member must match. */
+export interface GrantFilter {
+  readonly subject?: string;
+  readonly clientId?: string;
+  /** Only grants neither revoked nor expired at this time; all grants when absent. */
+  readonly activeAt?: number;
+}
+
+/** A grant and how many of its tokens are usable at the time asked (`mcpgw tokens list`). */
+export interface GrantSummary extends GrantRow {
+  /** Access tokens neither revoked nor expired. */
+  readonly accessTokens: number;
+  /** Refresh tokens neither revoked, rotated nor expired (0 or 1 in a healthy family). */
+  readonly refreshTokens: number;
+}
+
 export interface TokenSweepCounts {
   readonly codes: number;
   readonly grants: number;
@@ -195,6 +215,8 @@ export interface TokenRepository {
    * their grant so reuse is detected for the whole family's life; grants take their tokens with them.
    */
   sweep(now: number, codesExpiredBefore: number): Promise<TokenSweepCounts>;
+  /** Grants matching `filter`, newest first, with their usable token counts at `now`. */
+  listGrants(filter: GrantFilter, now: number): Promise<GrantSummary[]>;
 }
 
 /**
@@ -295,5 +317,7 @@ export interface Store extends Repositories {
    * given, and should not wait on anything but them (other store calls queue behind it).
    */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** What is wrong with the stored data (corruption, dangling references); empty when nothing is (`mcpgw doctor`). */
+  checkIntegrity(): Promise<string[]>;
   close(): Promise<void>;
 }

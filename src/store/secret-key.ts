@@ -16,7 +16,22 @@ export function loadOrCreateSecretKey(dataDir: string): Uint8Array {
     chmodSync(path, 0o600);
     return key;
   }
-  const text = readFileSync(path, "utf8").trim();
+  return readKeyFile(path);
+}
+
+/** The data dir's key without creating one (`mcpgw doctor`): undefined when there is none yet. */
+export function readSecretKey(dataDir: string): Uint8Array | undefined {
+  const path = join(dataDir, SECRET_KEY_FILE);
+  return existsSync(path) ? readKeyFile(path) : undefined;
+}
+
+function readKeyFile(path: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (err) {
+    throw new StoreError("MCPGW_STORE_SECRET_KEY_UNREADABLE", `${path} cannot be read: ${(err as Error).message}.`, "Give the gateway's user read access to it (mode 0600, owned by that user).", { cause: err });
+  }
   const key = new Uint8Array(Buffer.from(text, "base64url"));
   if (key.byteLength !== 32) {
     throw new StoreError("MCPGW_STORE_SECRET_KEY_INVALID", `${path} does not hold a 32-byte key.`, "Restore the original key file; a new key would make stored upstream tokens unreadable.");

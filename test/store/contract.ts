@@ -28,6 +28,18 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(await store.clients.sweep(T0 + 1000)).toBe(0);
     }));
 
+    it("lists live clients oldest first, and deletes one with its consents", withStore(async (store) => {
+      await store.clients.insert({ clientId: "dcr_b", secretHash: null, metadata: '{"client_name":"B"}', createdAt: T0 + 1, expiresAt: T0 + 1000 });
+      await store.clients.insert({ clientId: "dcr_a", secretHash: "h", metadata: '{"client_name":"A"}', createdAt: T0, expiresAt: T0 + 1000 });
+      await store.clients.insert({ clientId: "dcr_old", secretHash: null, metadata: "{}", createdAt: T0, expiresAt: T0 + 10 });
+      expect((await store.clients.list(T0 + 10)).map((c) => c.clientId)).toEqual(["dcr_a", "dcr_b"]);
+      await store.flows.recordConsent({ subject: "alice", clientId: "dcr_a", resource: "r", scope: "mcp:tools", approvedAt: T0 });
+      expect(await store.clients.delete("dcr_a")).toBe(true);
+      expect(await store.clients.delete("dcr_a")).toBe(false);
+      expect(await store.clients.find("dcr_a", T0)).toBeUndefined();
+      expect(await store.flows.findConsent("alice", "dcr_a", "r")).toBeUndefined();
+    }));
+
     it("binds an authorization request to the first session only, and deletes it once", withStore(async (store) => {
       await store.flows.insertRequest({ requestId: "areq_1", clientId: "dcr_a", clientName: "A", redirectUri: "http://127.0.0.1/cb", state: null, codeChallenge: "c", resource: "r", operationId: "a", scope: "mcp:tools", issuer: "http://gw", issueRefreshToken: 1, createdAt: T0, expiresAt: T0 + 900_000 });
       expect(await store.flows.bindRequest("areq_1", "sess_a", "csrf_1")).toBe(true);
@@ -89,6 +101,32 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(counts.codes).toBe(0);
       expect(await store.tokens.findToken("rt_old")).toBeUndefined();
       expect((await store.tokens.sweep(T0 + 100, T0 + 60_001)).codes).toBe(1);
+    }));
+
+    it("lists grants by subject and client with their usable token counts, newest first", withStore(async (store) => {
+      await store.tokens.insertGrant(grant("ga"));
+      await store.tokens.insertGrant({ ...grant("gb"), subject: "bob", createdAt: T0 + 1 });
+      await store.tokens.insertGrant({ ...grant("gc"), clientId: "dcr_c", createdAt: T0 + 2 });
+      await store.tokens.insertToken("at_a1", "access", "ga", T0, T0 + 900_000);
+      await store.tokens.insertToken("at_a2", "access", "ga", T0, T0 + 10);
+      await store.tokens.insertToken("rt_a1", "refresh", "ga", T0, T0 + 3_600_000);
+      await store.tokens.insertToken("rt_a2", "refresh", "ga", T0, T0 + 3_600_000);
+      await store.tokens.rotateRefreshToken("rt_a1", T0);
+      const now = T0 + 100;
+      expect((await store.tokens.listGrants({}, now)).map((g) => g.grantId)).toEqual(["gc", "gb", "ga"]);
+      expect((await store.tokens.listGrants({ subject: "alice" }, now)).map((g) => g.grantId)).toEqual(["gc", "ga"]);
+      expect((await store.tokens.listGrants({ subject: "alice", clientId: "dcr_a" }, now)).map((g) => g.grantId)).toEqual(["ga"]);
+      const [a] = await store.tokens.listGrants({ clientId: "dcr_a", subject: "alice" }, now);
+      expect(a).toMatchObject({ grantId: "ga", clientId: "dcr_a", subject: "alice", operationId: "a", scope: "mcp:tools", createdAt: T0, revokedAt: null, accessTokens: 1, refreshTokens: 1 });
+      await store.tokens.revokeGrant("gb", now);
+      expect((await store.tokens.listGrants({ activeAt: now }, now)).map((g) => g.grantId)).toEqual(["gc", "ga"]);
+      expect((await store.tokens.listGrants({ activeAt: T0 + 3_600_000 }, now))).toEqual([]);
+    }));
+
+    it("finds nothing wrong with a store it wrote itself", withStore(async (store) => {
+      await store.tokens.insertGrant(grant("gi"));
+      await store.tokens.insertToken("at_i", "access", "gi", T0, T0 + 1000);
+      expect(await store.checkIntegrity()).toEqual([]);
     }));
 
     it("commits a transaction's writes together", withStore(async (store) => {

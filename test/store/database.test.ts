@@ -119,4 +119,14 @@ describe("secret key", () => {
     writeFileSync(join(dir, "secret.key"), "short\n");
     expectStoreError(() => loadOrCreateSecretKey(dir), "MCPGW_STORE_SECRET_KEY_INVALID");
   });
+
+  it("reports a token whose grant is gone as an integrity problem", async () => {
+    const store = openStore(tempDir());
+    // Written the way an old or hand-edited file could hold it: foreign keys off for this one insert.
+    store.db.run("PRAGMA foreign_keys = OFF");
+    store.db.run("INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ('h', 'access', 'gone', 0, 1)");
+    store.db.run("PRAGMA foreign_keys = ON");
+    expect(await store.checkIntegrity()).toEqual(["oauth_tokens row ? refers to a missing oauth_grants row"]);
+    await store.close();
+  });
 });

@@ -68,6 +68,18 @@ export class SqliteStore implements Store {
     }
   }
 
+  async checkIntegrity(): Promise<string[]> {
+    while (this.gate.held) await this.gate.held;
+    // integrity_check reports page-level damage ("ok" when there is none); foreign_key_check finds rows
+    // whose parent is gone (a token without its grant), which foreign_keys = ON prevents from now on only.
+    const integrity = this.db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").all().map((r) => r.integrity_check);
+    const problems = integrity.length === 1 && integrity[0] === "ok" ? [] : integrity;
+    for (const row of this.db.query<{ table: string; rowid: number | null; parent: string }, []>("PRAGMA foreign_key_check").all()) {
+      problems.push(`${row.table} row ${row.rowid ?? "?"} refers to a missing ${row.parent} row`);
+    }
+    return problems;
+  }
+
   async close(): Promise<void> {
     await this.gate.held;
     this.db.close();

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "bun:sqlite";
-import type { CodeRow, GrantRow, TokenKind, TokenRepository, TokenSweepCounts, TokenView } from "../repositories.ts";
+import type { CodeRow, GrantFilter, GrantRow, GrantSummary, TokenKind, TokenRepository, TokenSweepCounts, TokenView } from "../repositories.ts";
 import { whenIdle, type TransactionGate } from "./gate.ts";
 
 type TokenRow = Pick<TokenView, "kind" | "grantId" | "expiresAt" | "rotatedAt" | "revokedAt">;
@@ -113,6 +113,22 @@ export class SqliteTokenRepository implements TokenRepository {
   async revokeGrant(grantId: string, now: number): Promise<boolean> {
     await whenIdle(this.gate);
     return this.revokeGrantStmt.run(now, grantId).changes === 1;
+  }
+
+  async listGrants(filter: GrantFilter, now: number): Promise<GrantSummary[]> {
+    await whenIdle(this.gate);
+    // Admin only (mcpgw tokens list/revoke): built per call, since the filter decides the WHERE clause.
+    const where: string[] = [];
+    const params: (string | number)[] = [now, now];
+    if (filter.subject !== undefined) where.push("g.subject = ?"), params.push(filter.subject);
+    if (filter.clientId !== undefined) where.push("g.client_id = ?"), params.push(filter.clientId);
+    if (filter.activeAt !== undefined) where.push("g.revoked_at IS NULL AND g.expires_at > ?"), params.push(filter.activeAt);
+    const sql = `SELECT g.grant_id AS grantId, g.client_id AS clientId, g.subject, g.claims, g.resource, g.operation_id AS operationId, g.scope,
+      g.created_at AS createdAt, g.expires_at AS expiresAt, g.revoked_at AS revokedAt,
+      (SELECT count(*) FROM oauth_tokens t WHERE t.grant_id = g.grant_id AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?) AS accessTokens,
+      (SELECT count(*) FROM oauth_tokens t WHERE t.grant_id = g.grant_id AND t.kind = 'refresh' AND t.revoked_at IS NULL AND t.rotated_at IS NULL AND t.expires_at > ?) AS refreshTokens
+      FROM oauth_grants g ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY g.created_at DESC, g.grant_id`;
+    return this.db.query<GrantSummary, (string | number)[]>(sql).all(...params);
   }
 
   async sweep(now: number, codesExpiredBefore: number): Promise<TokenSweepCounts> {
