@@ -8,6 +8,7 @@ import { oauthServerFor } from "../oauth/context.ts";
 import { mountOAuthServer } from "../oauth/server.ts";
 import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
+import type { StoreHealth } from "../store/repositories.ts";
 import { hostAllowed, hostPolicy, misdirected, originAllowed, type HostPolicy } from "./host-guard.ts";
 import { compileRoute, type CompiledRoute } from "./pipeline.ts";
 
@@ -32,12 +33,18 @@ const HEALTH_PREFIX = "/__mcpgw/health/";
 export const HEALTH_LIVE = "/__mcpgw/health/live";
 export const HEALTH_READY = "/__mcpgw/health/ready";
 
-/** Liveness and readiness live outside the route space, so no project can shadow them. */
-function mountHealth(app: GatewayApp, readiness: () => Readiness): void {
+/**
+ * Liveness and readiness live outside the route space, so no project can shadow them. Readiness also
+ * asks the store: a full disk or a read-only data dir stops token issuance, so it is reported with its code.
+ */
+function mountHealth(app: GatewayApp, readiness: () => Readiness, storeHealth?: () => Promise<StoreHealth>): void {
   app.get(HEALTH_LIVE, (c) => c.json({ status: "ok" }));
-  app.get(HEALTH_READY, (c) => {
+  app.get(HEALTH_READY, async (c) => {
     const r = readiness();
-    return c.json(r.ready ? { status: "ready" } : { status: "not_ready", reason: r.reason }, r.ready ? 200 : 503);
+    if (!r.ready) return c.json({ status: "not_ready", reason: r.reason }, 503);
+    const store = await storeHealth?.();
+    if (store && !store.ok) return c.json({ status: "not_ready", reason: store.message, code: store.code }, 503);
+    return c.json({ status: "ready" });
   });
 }
 
@@ -116,7 +123,7 @@ export interface BuildOptions {
 
 export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness, options: BuildOptions = {}): Gateway {
   const app: GatewayApp = new Hono();
-  mountHealth(app, readiness);
+  mountHealth(app, readiness, services.storeHealth);
   if (config.authorizationServer) mountAuthorizationServer(app, config, config.authorizationServer, services);
   const mcpPaths = new Set(config.routes.filter((r) => r.handler.exportName === MCP_PROXY_HANDLER.exportName).map((r) => r.path));
   // One path may carry several operations ("get" and "post" written separately): group by path.

@@ -10,6 +10,7 @@ import { openStore, StoreError } from "../store/open.ts";
 import type { Store } from "../store/repositories.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
 import type { Services } from "./services.ts";
+import { watchStoreHealth } from "./store-health.ts";
 
 // The composition root: the one module that builds a gateway process's Services from options. The CLI
 // commands, the benchmarks and the tests all come through here, so each gets the same wiring; what a
@@ -65,6 +66,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     secrets: log.secrets,
     observer,
     store,
+    storeHealth: watchStoreHealth(store, log),
     dataDir,
     dataKey,
     mode: options.mode,
