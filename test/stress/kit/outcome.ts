@@ -83,6 +83,7 @@ export function oauthJsonShape(a: Answer, success: (a: Answer) => string | undef
  * login, or to a redirect URI the client registered (`registered` says which ones are).
  */
 export function authorizeShape(a: Answer, gatewayOrigin: string, registered: (uri: string) => boolean): string | undefined {
+  if (transportRefusal(a)) return undefined;
   if (a.status >= 500 && a.status !== 503) return `${a.status} from authorize: ${a.text.slice(0, 200)}`;
   if (a.status === 302 || a.status === 303) {
     const location = a.headers.get("location");
@@ -96,9 +97,17 @@ export function authorizeShape(a: Answer, gatewayOrigin: string, registered: (ur
   return undefined;
 }
 
+/**
+ * Bun's HTTP server refuses a request line or header block it will not read (414, 431) before the
+ * gateway sees the request: no body at all, so nothing to leak and no shape to keep.
+ */
+export function transportRefusal(a: Answer): boolean {
+  return (a.status === 414 || a.status === 431) && a.text === "";
+}
+
 /** RFC 9457 problem details: everywhere else. */
 export function problemShape(a: Answer): string | undefined {
-  if (a.status < 400) return undefined;
+  if (a.status < 400 || transportRefusal(a)) return undefined;
   if (mediaType(a) !== "application/problem+json") return `${a.status} with content type ${mediaType(a) || "(none)"}, not a problem`;
   const body = parse(a.text);
   if (!isRecord(body) || body.status !== a.status || typeof body.type !== "string") return `${a.status} body is not RFC 9457: ${a.text.slice(0, 200)}`;

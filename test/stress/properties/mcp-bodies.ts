@@ -3,7 +3,7 @@ import { mcpShape, readAnswer, stackTrace, type Answer } from "../kit/outcome.ts
 import { ALLOWED_PROMPTS, ALLOWED_RESOURCES, ALLOWED_TOOLS, HIDDEN_PROMPTS, HIDDEN_RESOURCES, HIDDEN_TOOLS } from "../kit/recording-upstream.ts";
 import { FILTER_ROUTE, FULL_ROUTE, FUZZ_PROXY_LIMITS, UNFILTERED_ROUTE, type FuzzTarget } from "../kit/target.ts";
 import { withWatchdog } from "../kit/watchdog.ts";
-import { prng, type FuzzProperty } from "./property.ts";
+import { checkProperty, prng, type FuzzProperty } from "./property.ts";
 
 // JSON-RPC bodies an attacker would send an MCP route: valid calls to allowed and hidden capabilities,
 // member names that differ by case or Unicode folding, duplicates, deep nesting, oversized strings,
@@ -165,7 +165,7 @@ export function mcpBodiesOn(routes: readonly RouteChoice[]): FuzzProperty {
   async run(target: FuzzTarget, options) {
     let cases = 0;
     const token = target.clients[0]!.tokens.access_token;
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(document, corruption, contentType, fc.constantFrom(...routes), fc.integer(), async (doc, c, type, route, spacing) => {
         cases++;
         const body = bytesOf(serialise(doc, prng(spacing)), c);
@@ -180,7 +180,7 @@ export function mcpBodiesOn(routes: readonly RouteChoice[]): FuzzProperty {
           throw new Error(`${problem ?? `the upstream ran hidden capabilities: ${JSON.stringify(hidden)}`}\nrequest (${route}, ${type}): ${new TextDecoder().decode(body).slice(0, 500)}\nanswer ${answer.status}: ${answer.text.slice(0, 300)}`);
         }
       }),
-      { numRuns: options.numRuns, seed: options.seed, endOnFailure: !options.shrink },
+      options,
     );
     return cases;
   },

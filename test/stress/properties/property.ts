@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import type { FuzzTarget } from "../kit/target.ts";
 
 // One fuzz property of the suite: npm test runs each with a fixed seed and a few dozen cases, `npm run
@@ -28,4 +29,9 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** fc.assert with the suite's options; a failure's report carries the case's own error message. */
+export function checkProperty<T>(property: fc.IAsyncPropertyWithHooks<T>, options: FuzzOptions): Promise<void> {
+  return fc.assert(property, { numRuns: options.numRuns, seed: options.seed, endOnFailure: !options.shrink, includeErrorInReport: true });
 }
