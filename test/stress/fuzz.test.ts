@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { startFuzzTarget, type FuzzTarget } from "./kit/target.ts";
 import { runsInBody } from "./kit/recording-upstream.ts";
-import { configFiles } from "./properties/config-files.ts";
-import { mcpBodies, mcpBodiesOn } from "./properties/mcp-bodies.ts";
-import { authorizeQueries, clientMetadataDocuments, registrationBodies, tokenAndRevokeForms } from "./properties/oauth-endpoints.ts";
+import { mcpBodiesOn } from "./properties/mcp-bodies.ts";
+import { FUZZ_PROPERTIES } from "./properties/all.ts";
 import type { FuzzOptions } from "./properties/property.ts";
 
 // The seed-fixed part of the fuzz suite (issue 18): each property against the real gateway on
@@ -20,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("fuzzing the gateway (seed 18)", () => {
-  for (const property of [mcpBodies, tokenAndRevokeForms, authorizeQueries, registrationBodies, clientMetadataDocuments, configFiles]) {
+  for (const property of FUZZ_PROPERTIES) {
     it(`${property.name}: no crash, no hang, no stack trace, errors in the protocol's shape, nothing hidden runs`, async () => {
       expect(await property.run(target, OPTIONS)).toBe(OPTIONS.numRuns);
       expect(target.gateway.logs.filter((l) => l.event === "request_failed")).toEqual([]);
