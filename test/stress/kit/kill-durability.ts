@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnCli, type CliRun } from "../../helpers/cli.ts";
+import { freePort, startGatewayProcess, whenReady } from "./child-gateway.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../../helpers/project.ts";
 import { authorizeInBrowser, Browser, mcpPost, OAUTH_POLICY, oauthPolicy, pkcePair, postForm, registerClient, REDIRECT_URI, type IssuedTokens } from "../../oauth/helpers.ts";
 import { unlimitedOAuthSettings } from "./target.ts";
@@ -81,32 +81,6 @@ async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) 
   }));
 }
 
-function startGatewayProcess(project: string, dataDir: string, port: number): CliRun {
-  return spawnCli(["dev", "--project", project, "--data-dir", dataDir, "--port", String(port), "--log-level", "warn"], { env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" } });
-}
-
-async function listening(run: CliRun, port: number): Promise<string> {
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/__mcpgw/health/ready`)).status === 200) return url;
-    } catch {
-      // Not listening yet.
-    }
-    if (run.proc.exitCode !== null) throw new Error(`the gateway exited with ${run.proc.exitCode}: ${run.stderr()}${run.lines.join("\n")}`);
-    await Bun.sleep(50);
-  }
-  throw new Error(`the gateway did not become ready on ${url}`);
-}
-
-/** A port the kernel just handed out and took back: the gateway takes it, and takes it again after the restart. */
-function freePort(): number {
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = server.port!;
-  server.stop(true);
-  return port;
-}
-
 export async function runKillDuringIssuance(options: { issuances: number; killAfterFraction?: number; say?: (line: string) => void }): Promise<KillResult> {
   const say = options.say ?? (() => undefined);
   const problems: string[] = [];
@@ -120,7 +94,7 @@ export async function runKillDuringIssuance(options: { issuances: number; killAf
   const port = freePort();
   let run = startGatewayProcess(project, dataDir, port);
   try {
-    const url = await listening(run, port);
+    const url = await whenReady(run, port);
     const resource = `${url}${ROUTE}`;
 
     // Real grants: one client, one browser that signs in and consents once, then a code per grant.
@@ -164,7 +138,7 @@ export async function runKillDuringIssuance(options: { issuances: number; killAf
 
     const afterKill = integrityCheck(storeFile);
     run = startGatewayProcess(project, dataDir, port);
-    await listening(run, port);
+    await whenReady(run, port);
     let lost = 0;
     await pool(answered, 32, async (tokens) => {
       const call = await mcpPost(resource, tokens.access_token);
