@@ -92,7 +92,7 @@ await part("fuzz", async () => {
     }
     const failed = target.gateway.logs.filter((l) => l.event === "request_failed");
     if (failed.length > 0) throw new Error(`${failed.length} request_failed log entries, first: ${JSON.stringify(failed[0])}`);
-    say(`   hidden capabilities the upstream was asked to run: ${target.upstream.hiddenRuns().length} (of ${target.upstream.runs.length} runs)`);
+    say(`   cases asking for a hidden capability: ${target.stats.hiddenAttempts}; hidden capabilities the upstream was asked to run: ${target.upstream.hiddenRuns().length} (it ran ${target.upstream.runs.length} allowed ones)`);
   } finally {
     await target.stop();
   }

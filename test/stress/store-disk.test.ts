@@ -101,16 +101,22 @@ describe.skipIf(skip !== undefined)("a read-only data dir", () => {
     const project = writeOAuthProject();
     const dataDir = join(disk().dir, "ro");
     const first = spawnCli(["dev", "--project", project, "--data-dir", dataDir, "--port", "0"]);
-    const url = await first.url();
-    const { clientId, tokens } = await obtainTokens(url);
-    expect(await first.stop()).toBe(0);
+    let url: string;
+    let issued: Awaited<ReturnType<typeof obtainTokens>>;
+    try {
+      url = await first.url();
+      issued = await obtainTokens(url);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const { clientId, tokens } = issued;
     const before = readFileSync(join(dataDir, "mcpgw.sqlite"));
 
     disk().remount("ro");
     try {
       const second = spawnCli(["dev", "--project", project, "--data-dir", dataDir, "--port", "0"]);
-      const failed = await second.waitFor((e) => e.event === "store_open_failed");
-      expect(failed).toMatchObject({ level: "error", code: expect.stringMatching(/^MCPGW_STORE_/), hint: expect.any(String) });
+      const failed = await second.waitFor((e) => e.event === "store_open_failed").finally(() => second.proc.kill("SIGKILL"));
+      expect(failed).toMatchObject({ level: "error", code: "MCPGW_STORE_READ_ONLY", hint: expect.stringContaining("read-write") });
       expect(await second.proc.exited).not.toBe(0);
       expect(readFileSync(join(dataDir, "mcpgw.sqlite")).equals(before)).toBe(true);
     } finally {
@@ -119,10 +125,13 @@ describe.skipIf(skip !== undefined)("a read-only data dir", () => {
     expect(integrity(join(dataDir, "mcpgw.sqlite"))).toBe("ok");
     // The same port: a token is bound to its route's URL (RFC 8707), port included.
     const third = spawnCli(["dev", "--project", project, "--data-dir", dataDir, "--port", new URL(url).port]);
-    const again = await third.url();
-    expect((await mcpPost(`${again}${DEMO_PATH}`, tokens.access_token)).status).toBe(200);
-    expect((await refresh(again, clientId, tokens.refresh_token!)).status).toBe(200);
-    await third.stop();
+    try {
+      const again = await third.url();
+      expect((await mcpPost(`${again}${DEMO_PATH}`, tokens.access_token)).status).toBe(200);
+      expect((await refresh(again, clientId, tokens.refresh_token!)).status).toBe(200);
+    } finally {
+      await third.stop();
+    }
   });
 
   it("reports a data dir that stops being writable under a running gateway (run as an unprivileged user)", async () => {

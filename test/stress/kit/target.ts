@@ -1,7 +1,7 @@
 import { SettingsSchema } from "../../../src/config/project-file.ts";
 import { policy } from "../../helpers/gateway.ts";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../../helpers/project.ts";
-import { obtainTokens, OAUTH_POLICY, oauthPolicy, REDIRECT_URI, type IssuedTokens } from "../../oauth/helpers.ts";
+import { obtainTokens, OAUTH_POLICY, oauthPolicy, type IssuedTokens } from "../../oauth/helpers.ts";
 import { startSuiteGateway, type SuiteGateway } from "./gateway.ts";
 import { ALLOWED_PROMPTS, ALLOWED_RESOURCES, ALLOWED_TOOLS, startRecordingUpstream, type RecordingUpstream } from "./recording-upstream.ts";
 
@@ -76,8 +76,8 @@ export interface FuzzTarget {
   readonly documents: DocumentServer;
   /** Clients registered through DCR, each with a grant for FULL_ROUTE. */
   readonly clients: readonly FuzzClient[];
-  /** Redirect URIs some client registered (a redirect anywhere else is a finding). */
-  readonly registeredRedirects: Set<string>;
+  /** Cases that asked, some way a decoder could read, for a capability the filter hides. */
+  readonly stats: { hiddenAttempts: number };
   stop(): Promise<void>;
 }
 
@@ -107,7 +107,7 @@ export async function startFuzzTarget(clientCount = 3): Promise<FuzzTarget> {
     upstream,
     documents,
     clients,
-    registeredRedirects: new Set([REDIRECT_URI]),
+    stats: { hiddenAttempts: 0 },
     async stop() {
       await gateway.stop();
       upstream.stop();

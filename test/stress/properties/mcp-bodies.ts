@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { mcpShape, readAnswer, stackTrace, type Answer } from "../kit/outcome.ts";
-import { ALLOWED_PROMPTS, ALLOWED_RESOURCES, ALLOWED_TOOLS, HIDDEN_PROMPTS, HIDDEN_RESOURCES, HIDDEN_TOOLS } from "../kit/recording-upstream.ts";
+import { ALLOWED_PROMPTS, ALLOWED_RESOURCES, ALLOWED_TOOLS, HIDDEN_PROMPTS, HIDDEN_RESOURCES, HIDDEN_TOOLS, runsInBody } from "../kit/recording-upstream.ts";
 import { FILTER_ROUTE, FULL_ROUTE, FUZZ_PROXY_LIMITS, UNFILTERED_ROUTE, type FuzzTarget } from "../kit/target.ts";
 import { withWatchdog } from "../kit/watchdog.ts";
 import { checkProperty, prng, type FuzzProperty } from "./property.ts";
@@ -169,6 +169,8 @@ export function mcpBodiesOn(routes: readonly RouteChoice[]): FuzzProperty {
       fc.asyncProperty(document, corruption, contentType, fc.constantFrom(...routes), fc.integer(), async (doc, c, type, route, spacing) => {
         cases++;
         const body = bytesOf(serialise(doc, prng(spacing)), c);
+        const hiddenNames: readonly string[] = [...HIDDEN_TOOLS, ...HIDDEN_PROMPTS, ...HIDDEN_RESOURCES];
+        if (runsInBody(new TextDecoder().decode(body)).some((r) => hiddenNames.includes(r.target))) target.stats.hiddenAttempts++;
         const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
         if (type) headers["content-type"] = type;
         if (route.startsWith("full")) headers.authorization = `Bearer ${route === "full" ? token : "at_forged"}`;
