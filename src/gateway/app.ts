@@ -11,6 +11,7 @@ import { MCP_PROXY_HANDLER } from "../schemas/catalog.ts";
 import type { Services } from "../services/services.ts";
 import { errorFields } from "../log/logger.ts";
 import { publicOrigin, type OriginSettings } from "../http/origin.ts";
+import type { StoreHealth } from "../store/repositories.ts";
 import { consentUpstreams } from "../upstream/consent-upstreams.ts";
 import { mountUpstreamConnections } from "../upstream/server.ts";
 import { upstreamSpecs, type UpstreamSpec } from "../upstream/spec.ts";
@@ -39,12 +40,18 @@ const HEALTH_PREFIX = "/__mcpgw/health/";
 export const HEALTH_LIVE = "/__mcpgw/health/live";
 export const HEALTH_READY = "/__mcpgw/health/ready";
 
-/** Liveness and readiness live outside the route space, so no project can shadow them. */
-function mountHealth(app: GatewayApp, readiness: () => Readiness): void {
+/**
+ * Liveness and readiness live outside the route space, so no project can shadow them. Readiness also
+ * asks the store: a full disk or a read-only data dir stops token issuance, so it is reported with its code.
+ */
+function mountHealth(app: GatewayApp, readiness: () => Readiness, storeHealth?: () => Promise<StoreHealth>): void {
   app.get(HEALTH_LIVE, (c) => c.json({ status: "ok" }));
-  app.get(HEALTH_READY, (c) => {
+  app.get(HEALTH_READY, async (c) => {
     const r = readiness();
-    return c.json(r.ready ? { status: "ready" } : { status: "not_ready", reason: r.reason }, r.ready ? 200 : 503);
+    if (!r.ready) return c.json({ status: "not_ready", reason: r.reason }, 503);
+    const store = await storeHealth?.();
+    if (store && !store.ok) return c.json({ status: "not_ready", reason: store.message, code: store.code }, 503);
+    return c.json({ status: "ready" });
   });
 }
 
@@ -134,7 +141,7 @@ export interface BuildOptions {
 
 export function buildApp(config: GatewayConfig, services: Services, readiness: () => Readiness, options: BuildOptions = {}): Gateway {
   const app: GatewayApp = new Hono();
-  mountHealth(app, readiness);
+  mountHealth(app, readiness, services.storeHealth);
   // Upstream OAuth (issue 21): a reload may change the upstreams, so cached tokens and discovery go.
   services.upstream.configLoaded();
   const upstreams = upstreamSpecs(config, () => services.demoUpstreamUrl());

@@ -300,6 +300,9 @@ export function errorFields(err: unknown): LogFields {
     if (cur instanceof Error) {
       out[`${prefix}Name`] = cur.name;
       out[`${prefix}Message`] = cur.message;
+      // SQLite's and Node's errors carry a stable code (SQLITE_FULL, EROFS): what an operator greps for.
+      const code = (cur as { code?: unknown }).code;
+      if (typeof code === "string") out[`${prefix}Code`] = code;
       cur = cur.cause;
     } else {
       out[`${prefix}Message`] = String(cur);

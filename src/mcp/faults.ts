@@ -59,5 +59,8 @@ export function faultResponse(reason: FaultReason, id: JsonRpcId, requestId: str
  */
 export function faultEvent(reason: FaultReason, id: JsonRpcId, requestId: string): Uint8Array {
   const fault = FAULTS[reason];
-  return encoder.encode(`event: message\ndata: ${errorResponseText(id, fault.code, fault.message, faultData(reason, requestId, undefined))}\n\n`);
+  // The upstream may have stopped mid-event (issue 18's fault storm: a dripping upstream): the blank
+  // line first ends whatever it left open, so the error is an event of its own that the client can
+  // parse. At an event boundary a blank line dispatches nothing (WHATWG HTML §9.2.6).
+  return encoder.encode(`\n\nevent: message\ndata: ${errorResponseText(id, fault.code, fault.message, faultData(reason, requestId, undefined))}\n\n`);
 }

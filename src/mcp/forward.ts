@@ -3,7 +3,7 @@ import { probeConnect } from "./connect-probe.ts";
 import { deadlineAfter } from "./deadlines.ts";
 import { faultEvent, faultResponse, FAULTS, type FaultReason } from "./faults.ts";
 import type { McpCall } from "./jsonrpc.ts";
-import { JsonRpcScanner, parsedVerdict, type ParsedVerdict, type ResponseVerdict } from "./response-scan.ts";
+import { closesLikeJson, JsonRpcScanner, parsedVerdict, type ParsedVerdict, type ResponseVerdict } from "./response-scan.ts";
 import { SseScanner } from "./sse-scan.ts";
 import { proxiedAnswer, redirectsElsewhere, UpstreamAnswer } from "./upstream-headers.ts";
 
@@ -73,13 +73,17 @@ const PARSE_VERDICT_LIMIT = 64 * 1024;
 
 /**
  * What a whole JSON answer carries. Both readings agree on valid JSON; the lenient byte scanner decides
- * for a body JSON.parse rejects, as it always has, and reads large bodies without building them.
+ * for a body JSON.parse rejects, as it always has, and reads large bodies without building them — but
+ * not for a body that stops mid-value, which is no answer at all.
  */
 function bufferedVerdict(bytes: Uint8Array, watchToolErrors: boolean): ResponseVerdict | ParsedVerdict {
-  if (bytes.byteLength <= PARSE_VERDICT_LIMIT) {
+  const small = bytes.byteLength <= PARSE_VERDICT_LIMIT;
+  if (small) {
     const parsed = parsedVerdict(bytes, watchToolErrors);
     if (parsed.responses > 0) return parsed;
-  }
+    // Cut short: no answer, whatever the scanner would find in the part that came (-32086).
+    if (parsed.value === undefined && !closesLikeJson(bytes)) return parsed;
+  } else if (!closesLikeJson(bytes, true)) return parsedVerdict(new Uint8Array(), watchToolErrors);
   const scanner = new JsonRpcScanner(watchToolErrors);
   scanner.feed(bytes);
   return scanner.responses > 0 ? scanner : parsedVerdict(bytes, watchToolErrors);

@@ -103,6 +103,32 @@ export function parsedVerdict(body: Uint8Array, watchToolErrors: boolean): Parse
   return verdict;
 }
 
+/**
+ * Whether a body JSON.parse rejected can still be one whole JSON text (Python's `NaN` inside, say): every
+ * string and bracket it opens is closed. A body cut short (an upstream that died or stalled mid-answer,
+ * issue 18's fault storm) is not, and no client could read it. `tailOnly` looks at the last byte only
+ * (for bodies too large to walk twice).
+ */
+export function closesLikeJson(body: Uint8Array, tailOnly = false): boolean {
+  let end = body.length;
+  while (end > 0 && (body[end - 1] === SPACE || body[end - 1] === TAB || body[end - 1] === LF || body[end - 1] === CR)) end--;
+  const last = body[end - 1];
+  if (last !== RBRACE && last !== RBRACKET) return false;
+  if (tailOnly) return true;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < end; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === LBRACE || c === LBRACKET) depth++;
+    else if (c === RBRACE || c === RBRACKET) depth--;
+  }
+  return depth === 0 && !inString;
+}
+
 const isDelimiter = (c: number) => c === COMMA || c === RBRACE || c === RBRACKET || c === SPACE || c === TAB || c === LF || c === CR;
 
 export class JsonRpcScanner implements ResponseVerdict {

@@ -14,6 +14,7 @@ import { checkDataKey, SealingKey } from "../store/sealed.ts";
 import { loadOrCreateSecretKey, SECRET_KEY_FILE } from "../store/secret-key.ts";
 import { UpstreamRuntime } from "../upstream/runtime.ts";
 import type { Services } from "./services.ts";
+import { watchStoreHealth } from "./store-health.ts";
 
 // The composition root: the one module that builds a gateway process's Services from options. The CLI
 // commands, the benchmarks and the tests all come through here, so each gets the same wiring; what a
@@ -87,6 +88,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     secrets: log.secrets,
     observer,
     store,
+    storeHealth: watchStoreHealth(store, log),
     dataDir,
     dataKey,
     mode: options.mode,

@@ -6,7 +6,7 @@ import type { SecretRegistry } from "../log/redact.ts";
 import type { OAuthRuntime } from "../oauth/runtime.ts";
 import type { Resolve } from "../oauth/ssrf.ts";
 import type { Observer } from "../observe/observer.ts";
-import type { Store } from "../store/repositories.ts";
+import type { Store, StoreHealth } from "../store/repositories.ts";
 import type { UpstreamRuntime } from "../upstream/runtime.ts";
 
 /**
@@ -20,6 +20,8 @@ export interface Services {
   /** Where analytics and auth events go: the log stream, and any sink added at composition. */
   readonly observer: Observer;
   readonly store: Store;
+  /** The store's health for readiness; logs `store_unhealthy` / `store_recovered` when it changes. */
+  storeHealth(): Promise<StoreHealth>;
   readonly dataDir: string;
   /** The data-dir key (32 bytes, src/store/secret-key.ts): encrypts what the gateway holds for people. */
   readonly dataKey: Uint8Array;

@@ -308,6 +308,12 @@ export interface Repositories {
   readonly logins: LoginStateRepository;
 }
 
+/**
+ * Whether the store can take writes right now (readiness, `/__mcpgw/health/ready`). A problem carries a
+ * code from docs/operations.md#store-health and what to do about it.
+ */
+export type StoreHealth = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string; readonly hint: string };
+
 export interface Store extends Repositories {
   /** Where the data lives, for logs (a file path; a redacted URL for a server). */
   readonly location: string;
@@ -319,5 +325,7 @@ export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** What is wrong with the stored data (corruption, dangling references); empty when nothing is (`mcpgw doctor`). */
   checkIntegrity(): Promise<string[]>;
+  /** A cheap check that writes can succeed (no write of its own): asked on every readiness probe. */
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ function proxyRoute(operationId: string, options: Record<string, unknown>): Reco
   };
 }
 
-const FAULT_PATHS = ["html-500", "hang", "held-sse", "sse-stall", "sse-trickle", "sse-truncated", "redirect", "huge", "refuse", "forbidden", "not-jsonrpc", "json-error", "tool-error", "echo", "accepted"];
+const FAULT_PATHS = ["html-500", "hang", "held-sse", "sse-stall", "sse-trickle", "sse-truncated", "redirect", "huge", "refuse", "forbidden", "not-jsonrpc", "json-error", "tool-error", "echo", "accepted", "invalid-json", "drip-sse"];
 
 beforeAll(async () => {
   faulty = startFaultyUpstream();
@@ -94,6 +94,19 @@ describe("upstream faults become JSON-RPC errors", () => {
 
   it("an upstream that resets the connection → 502 upstream_unreachable", async () => {
     await expectRpcError(await postRpc(`${gateway.url}/f/reset`, call(7)), 502, -32081, 7);
+  });
+
+  it("a whole JSON body that stops mid-value → 502 upstream_bad_response (-32086), not the broken body (found by the fault storm)", async () => {
+    const body = await expectRpcError(await postRpc(`${gateway.url}/f/invalid-json`, call("truncated")), 502, -32086, "truncated");
+    expect(body.error.data.reasonCode).toBe("upstream_bad_response");
+  });
+
+  it("an event stream that stops mid-event gets the timeout error as an event of its own (found by the fault storm)", async () => {
+    const res = await postRpc(`${gateway.url}/f/drip-sse`, call("drip"));
+    expect(res.status).toBe(200);
+    const messages = (await res.text()).split(/\n\n/).map((block) => block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n"));
+    // The upstream's unfinished event is cut off by the blank line; the last event is the gateway's error.
+    expect(JSON.parse(messages.filter(Boolean).at(-1)!)).toMatchObject({ jsonrpc: "2.0", id: "drip", error: { code: -32083 } });
   });
 
   it("a large JSON answer cut off mid-body reaches the client cut off too (it cannot take an error any more)", async () => {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { checkLogLine } from "./log-lines.ts";
+import { rememberDevLoginLink } from "../oauth/helpers.ts";
 
 export const CLI = join(import.meta.dir, "../../src/cli/main.ts");
 export const REPO = join(import.meta.dir, "../..");
@@ -51,6 +52,8 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
         if (line.startsWith('{"level":')) checkLogLine(line, `mcpgw ${args.join(" ")}`);
         const entry = parse(line);
         if (!entry) continue;
+        // A person opens `mcpgw dev`'s dev-login link once: the test Browsers then hold its key.
+        if (entry.event === "dev_login_link" && typeof entry.url === "string") rememberDevLoginLink(entry.url);
         for (const w of [...waiters]) {
           if (w.pred(entry)) {
             waiters.splice(waiters.indexOf(w), 1);

@@ -160,6 +160,46 @@ export function startFaultyUpstream(): FaultyUpstream {
           );
         case "/sse-truncated":
           return new Response(sseEvent(JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } })), { headers: sseHeaders });
+        case "/drip-json":
+          // Promises 200 bytes and sends one every 50 ms: a slow-loris upstream.
+          return new Response(
+            new ReadableStream<Uint8Array>({
+              async pull(controller) {
+                await Bun.sleep(50);
+                if (request.signal.aborted) controller.close();
+                else controller.enqueue(encoder.encode(" "));
+              },
+            }),
+            { headers: { "content-type": "application/json", "content-length": "200" } },
+          );
+        case "/drip-sse":
+          // One event that never ends, a byte every 50 ms: never idle, never an answer.
+          return new Response(
+            new ReadableStream<Uint8Array>({
+              start(controller) {
+                controller.enqueue(encoder.encode("event: message\ndata: {"));
+              },
+              async pull(controller) {
+                await Bun.sleep(50);
+                if (request.signal.aborted) controller.close();
+                else controller.enqueue(encoder.encode(" "));
+              },
+            }),
+            { headers: sseHeaders },
+          );
+        case "/sse-endless":
+          // Progress notifications as fast as the gateway reads them, forever.
+          return new Response(
+            new ReadableStream<Uint8Array>({
+              async pull(controller) {
+                await Bun.sleep(1);
+                controller.enqueue(sseEvent(JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } })));
+              },
+            }),
+            { headers: sseHeaders },
+          );
+        case "/invalid-json":
+          return new Response('{"jsonrpc":"2.0","id":' + JSON.stringify(id) + ',"result":{"content":[', { headers: { "content-type": "application/json" } });
         case "/redirect":
           return new Response(null, { status: 307, headers: { location: "/elsewhere" } });
         case "/elsewhere":
@@ -211,14 +251,24 @@ export function startFaultyUpstream(): FaultyUpstream {
 
 /**
  * A raw TCP upstream that breaks HTTP: on `/mcp` it resets the connection without answering; on `/cut`
- * it promises a 2 MB JSON body, sends half of it, and resets.
+ * it promises a 2 MB JSON body, sends half of it, and resets; on `/drip` it promises 200 bytes of JSON
+ * (a Content-Length, which Bun's server drops for a streamed body) and sends one every 50 ms.
  */
-export function startResettingUpstream(): { url: string; cutUrl: string; stop(): void } {
-  const listener = Bun.listen({
+export function startResettingUpstream(): { url: string; cutUrl: string; dripUrl: string; stop(): void } {
+  const listener = Bun.listen<{ drip?: ReturnType<typeof setInterval> }>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
+      close(socket) {
+        clearInterval(socket.data?.drip);
+      },
       data(socket, data) {
+        if (new TextDecoder().decode(data).startsWith("POST /drip")) {
+          if (socket.data?.drip) return;
+          socket.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n");
+          socket.data = { drip: setInterval(() => socket.write(" "), 50) };
+          return;
+        }
         if (new TextDecoder().decode(data).startsWith("POST /cut")) {
           socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2000000\r\n\r\n{"result":{"content":[{"type":"text","text":"${"x".repeat(1_000_000)}`);
           socket.flush();
@@ -229,7 +279,8 @@ export function startResettingUpstream(): { url: string; cutUrl: string; stop():
       },
     },
   });
-  return { url: `http://127.0.0.1:${listener.port}/mcp`, cutUrl: `http://127.0.0.1:${listener.port}/cut`, stop: () => listener.stop(true) };
+  const origin = `http://127.0.0.1:${listener.port}`;
+  return { url: `${origin}/mcp`, cutUrl: `${origin}/cut`, dripUrl: `${origin}/drip`, stop: () => listener.stop(true) };
 }
 
 /**

@@ -91,8 +91,14 @@ function collector(events: GatewayEvent[]): ObserverSink {
 const DEV_LOGIN_KEYS = new Map<string, string>();
 
 /** For a gateway started some other way (serve() directly): test Browsers then hold its dev-login key too. */
-export function rememberDevLoginKey(gw: { readonly url: string; readonly devLoginUrl?: string | undefined }): void {
-  if (gw.devLoginUrl) DEV_LOGIN_KEYS.set(new URL(gw.url).host, new URL(gw.devLoginUrl).searchParams.get("key")!);
+export function rememberDevLoginKey(gw: { readonly devLoginUrl?: string | undefined }): void {
+  if (gw.devLoginUrl) rememberDevLoginLink(gw.devLoginUrl);
+}
+
+/** The same from the start-up link alone (a gateway in a child process logs it as dev_login_link). */
+export function rememberDevLoginLink(link: string): void {
+  const url = new URL(link);
+  DEV_LOGIN_KEYS.set(url.host, url.searchParams.get("key")!);
 }
 
 /**

@@ -129,6 +129,12 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(await store.checkIntegrity()).toEqual([]);
     }));
 
+    it("reports itself healthy when it can take writes, and stays so after a failed transaction of no store cause", withStore(async (store) => {
+      expect(await store.health()).toEqual({ ok: true });
+      await expect(store.transaction(async () => Promise.reject(new Error("the caller's own failure")))).rejects.toThrow("own failure");
+      expect(await store.health()).toEqual({ ok: true });
+    }));
+
     it("commits a transaction's writes together", withStore(async (store) => {
       await store.transaction(async (tx) => {
         await tx.tokens.insertGrant(grant("g3"));

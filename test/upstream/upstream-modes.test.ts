@@ -77,7 +77,7 @@ describe("shared-oauth, manual registration, restarts", () => {
     const dataDir = tempDataDir();
     const first = spawnCli(["dev", "--project", project, "--port", String(port), "--data-dir", dataDir, "--log-level", "info"]);
     const url = await first.url();
-    rememberDevLoginKey({ url, devLoginUrl: await first.devLoginUrl() });
+    rememberDevLoginKey({ devLoginUrl: await first.devLoginUrl() });
     const { token } = await connectAndAuthorize(url, "alice", "alice-at-linear");
     expect(upstream.seen).toHaveLength(0); // connected, not yet called
     first.proc.kill("SIGKILL");

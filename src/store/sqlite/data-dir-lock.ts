@@ -32,6 +32,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     db = new Database(join(dataDir, LOCK_FILE), { create: true });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EROFS" || /readonly|read-only/i.test(String((err as { code?: string }).code))) {
+      throw new StoreError("MCPGW_STORE_READ_ONLY", `The data directory ${dataDir} is on a read-only file system.`, "Remount the file system read-write or fix the directory's ownership, then start again.", { cause: err });
+    }
     throw new StoreError("MCPGW_STORE_DATA_DIR", `Cannot create the data directory ${dataDir} or its lock file.`, "Check the path and its permissions, or pass --data-dir.", { cause: err });
   }
   try {
@@ -40,6 +43,11 @@ export function lockDataDir(dataDir: string): DataDirLock {
     db.run("BEGIN EXCLUSIVE");
   } catch (err) {
     db.close();
+    // A read-only data dir cannot be locked, nor served: say what is wrong, not "in use".
+    const code = (err as { code?: string }).code ?? "";
+    if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_CANTOPEN")) {
+      throw new StoreError("MCPGW_STORE_READ_ONLY", `The data directory ${dataDir} cannot be written (${code}).`, "Remount the file system read-write or fix the directory's ownership, then start again.", { cause: err });
+    }
     throw new StoreError(
       "MCPGW_STORE_DATA_DIR_LOCKED",
       `The data directory ${dataDir} is in use by ${holder(dataDir)}: another mcpgw is serving from it.`,
@@ -47,7 +55,16 @@ export function lockDataDir(dataDir: string): DataDirLock {
       { cause: err },
     );
   }
-  writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`);
+  try {
+    writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`);
+  } catch (err) {
+    db.close();
+    // SQLite locks a read-only file in memory; the first real write tells.
+    if ((err as NodeJS.ErrnoException).code === "EROFS" || (err as NodeJS.ErrnoException).code === "EACCES") {
+      throw new StoreError("MCPGW_STORE_READ_ONLY", `The data directory ${dataDir} cannot be written (${(err as NodeJS.ErrnoException).code}).`, "Remount the file system read-write or fix the directory's ownership, then start again.", { cause: err });
+    }
+    throw new StoreError("MCPGW_STORE_DATA_DIR", `Cannot write ${join(dataDir, PID_FILE)}: ${(err as Error).message}.`, "Check the data directory's permissions and free space.", { cause: err });
+  }
   let held = true;
   return {
     release() {

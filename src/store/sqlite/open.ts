@@ -31,6 +31,9 @@ export function openSqliteStore(dataDir: string, options: OpenStoreOptions = {})
     try {
       accessSync(path, constants.R_OK | constants.W_OK);
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EROFS") {
+        throw new StoreError("MCPGW_STORE_READ_ONLY", `The store ${path} is on a read-only file system.`, "Remount it read-write, or point --data-dir at a writable directory; the file was left untouched.", { cause: err });
+      }
       throw new StoreError("MCPGW_STORE_UNREADABLE", `The store ${path} is not readable and writable by this user.`, "Fix its ownership/permissions (the gateway needs read and write).", { cause: err });
     }
   }

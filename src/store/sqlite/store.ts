@@ -1,10 +1,11 @@
 import type { Database } from "bun:sqlite";
-import type { Repositories, Store } from "../repositories.ts";
+import type { Repositories, Store, StoreHealth } from "../repositories.ts";
 import { SqliteClientRepository } from "./clients.ts";
 import { SqliteFlowRepository } from "./flows.ts";
 import { SqliteLoginStateRepository } from "./login-states.ts";
 import { TransactionGate } from "./gate.ts";
 import { SqliteMetaRepository } from "./meta.ts";
+import { sqliteHealth, writeFailure, type WriteFailure } from "./health.ts";
 import { SqliteSessionRepository } from "./sessions.ts";
 import { SqliteTokenRepository } from "./tokens.ts";
 import { SqliteUpstreamRepository } from "./upstream.ts";
@@ -37,6 +38,8 @@ export class SqliteStore implements Store {
   readonly logins;
   private readonly gate = new TransactionGate();
   private readonly inTransaction: Repositories;
+  /** The last transaction that failed for a reason readiness reports; cleared by the next commit. */
+  private writeFailure: WriteFailure | undefined;
 
   constructor(
     /** The connection, for the store's own tests and tools; nothing outside src/store/ uses it. */
@@ -57,11 +60,15 @@ export class SqliteStore implements Store {
       try {
         const result = await fn(this.inTransaction);
         this.db.run("COMMIT");
+        this.writeFailure = undefined;
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.run("ROLLBACK");
         throw err;
       }
+    } catch (err) {
+      this.writeFailure = writeFailure(err, this.location, performance.now()) ?? this.writeFailure;
+      throw err;
     } finally {
       this.gate.held = undefined;
       release();
@@ -78,6 +85,10 @@ export class SqliteStore implements Store {
       problems.push(`${row.table} row ${row.rowid ?? "?"} refers to a missing ${row.parent} row`);
     }
     return problems;
+  }
+
+  async health(): Promise<StoreHealth> {
+    return sqliteHealth(this.location, this.writeFailure, performance.now());
   }
 
   async close(): Promise<void> {
