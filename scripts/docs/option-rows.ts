@@ -52,7 +52,7 @@ interface Action {
 const OPTIONAL = new Set(["optional", "exact_optional", "nullish", "undefinedable"]);
 const OBJECTS = new Set(["object", "strict_object", "loose_object"]);
 /** Actions that say nothing a reader can use; the option's description says what they do. */
-const SILENT = new Set(["transform", "raw_check"]);
+const SILENT = new Set(["transform"]);
 
 interface Unwrapped {
   readonly base: Node;
@@ -75,9 +75,12 @@ function unwrap(schema: Node): Unwrapped {
       }
       node = node.wrapped;
     } else if (node.pipe) {
-      // pipe[0] is the piped schema itself; its own actions come before this pipe's.
-      actions.unshift(...(node.pipe.slice(1) as unknown as Action[]));
-      node = node.pipe[0]!;
+      // pipe[0] is the piped schema itself; its own actions come before this pipe's. A schema later in
+      // the pipe (`v.pipe(v.string(), v.check(…), v.picklist([…]))`) narrows the type: it is the type.
+      const rest = node.pipe.slice(1) as unknown as (Action | Node)[];
+      const narrowing = rest.findLast((a) => (a as { kind?: string }).kind === "schema") as Node | undefined;
+      actions.unshift(...(rest.filter((a) => (a as { kind?: string }).kind !== "schema") as Action[]));
+      node = narrowing ?? node.pipe[0]!;
     } else {
       return { base: node, optional, defaultValue, actions };
     }
@@ -112,6 +115,8 @@ function typeName(u: Unwrapped): string {
     }
     case "record":
       return `{ <name>: ${typeName(unwrap(base.value!))} }`;
+    case "variant":
+      return "object";
     case "unknown":
     case "any":
     case "custom":
@@ -133,10 +138,10 @@ function constraintsOf(u: Unwrapped): string[] {
       case "integer":
         break;
       case "min_value":
-        out.push(`≥ ${action.requirement as number}`);
+        out.push(`≥ ${numberText(action.requirement as number)}`);
         break;
       case "max_value":
-        out.push(`≤ ${action.requirement as number}`);
+        out.push(`≤ ${numberText(action.requirement as number)}`);
         break;
       case "min_length":
         out.push(action.requirement === 1 && unit === "character" ? "not empty" : `at least ${count(action.requirement as number)}`);
@@ -152,6 +157,11 @@ function constraintsOf(u: Unwrapped): string[] {
         break;
       case "to_lower_case":
         out.push("lower-cased");
+        break;
+      case "raw_check":
+        // A function that reports its own messages (several, or none): nothing to quote, but the reader
+        // must know the value is checked beyond its type. The description says what is accepted.
+        out.push("further checks (see the description)");
         break;
       case "check":
         // The check's own error message: what a value that fails it is told.
@@ -177,6 +187,9 @@ interface Collected {
   readonly path: string;
   readonly unwrapped: Unwrapped;
   readonly constraints: string[];
+  /** Set when the row merges the same option of several variants (`v.variant`). */
+  readonly type?: string;
+  readonly required?: boolean;
 }
 
 /** Depth first, in the schema's own key order, so the table is as stable as the source. */
@@ -196,9 +209,16 @@ function collect(schema: Node, path: string, into: Collected[]): void {
       for (const c of constraintsOf(branch)) constraints.push(`each ${what}: ${c}`);
     }
   } else if (base.type === "union") {
-    for (const option of (base.options as Node[]).map(unwrap)) {
+    const options = (base.options as Node[]).map(unwrap);
+    const objects = options.filter((o) => OBJECTS.has(o.base.type));
+    // `false | { … }` (a limit that can be turned off): the object's options are rows of their own.
+    if (objects.length > 1) throw new Error(`docs-reference: ${path} is a union of several objects; use v.variant, or teach scripts/docs/option-rows.ts`);
+    if (objects[0]) collectEntries(objects[0].base, path, into);
+    for (const option of options) {
       for (const c of constraintsOf(option)) constraints.push(`${typeName(option)}: ${c}`);
     }
+  } else if (base.type === "variant") {
+    collectVariant(base, path, into, constraints);
   } else if (base.type === "record") {
     for (const c of constraintsOf(unwrap(base.key!))) constraints.push(`each name: ${c}`);
     const value = unwrap(base.value!);
@@ -209,6 +229,44 @@ function collect(schema: Node, path: string, into: Collected[]): void {
 
 function collectEntries(object: Node, path: string, into: Collected[]): void {
   for (const [key, entry] of Object.entries(object.entries!)) collect(entry, join(path, key), into);
+}
+
+/**
+ * `v.variant(key, [objects])`: one row per option across the objects, in order of first appearance. An
+ * option every object has is required when each requires it, its type the union of theirs; an option
+ * only some have says with which `key` values it is taken (and required).
+ */
+function collectVariant(variant: Node, path: string, into: Collected[], constraints: string[]): void {
+  const key = (variant as unknown as { key: string }).key;
+  const objects = (variant.options as Node[]).map(unwrap);
+  const perObject = objects.map((object) => {
+    if (!OBJECTS.has(object.base.type)) throw new Error(`docs-reference: ${path} is a variant of something other than objects; teach scripts/docs/option-rows.ts`);
+    const discriminator = unwrap(object.base.entries![key]!);
+    const label = `${key} ${typeName(discriminator)}`;
+    for (const c of constraintsOf(object)) constraints.push(`with ${label}: ${c}`);
+    const rows: Collected[] = [];
+    collectEntries(object.base, path, rows);
+    return { label, rows: new Map(rows.map((r) => [r.path, r])) };
+  });
+  const order = [...new Set(perObject.flatMap((o) => [...o.rows.keys()]))];
+  for (const rowPath of order) {
+    const having = perObject.filter((o) => o.rows.has(rowPath));
+    const rows = having.map((o) => o.rows.get(rowPath)!);
+    const everywhere = having.length === perObject.length;
+    const requiredEach = rows.every((r) => r.required ?? !r.unwrapped.optional);
+    const merged = [...new Set(rows.flatMap((r) => r.constraints))];
+    if (!everywhere) {
+      const labels = having.map((o) => o.label).join(" or ");
+      merged.unshift(requiredEach ? `required with ${labels}, taken only then` : `only with ${labels}`);
+    }
+    into.push({
+      path: rowPath,
+      unwrapped: rows[0]!.unwrapped,
+      constraints: merged,
+      type: [...new Set(rows.map((r) => r.type ?? typeName(r.unwrapped)))].join(" | "),
+      required: everywhere && requiredEach,
+    });
+  }
 }
 
 /**
@@ -235,15 +293,23 @@ export function optionTable(schema: v.GenericSchema, docs: OptionDocs, name: str
       ].join("\n"),
     );
   }
-  const rows = collected.map(({ path, unwrapped, constraints }) => ({
+  const rows = collected.map(({ path, unwrapped, constraints, type, required }) => ({
     path,
-    type: typeName(unwrapped),
-    required: !unwrapped.optional,
+    type: type ?? typeName(unwrapped),
+    required: required ?? !unwrapped.optional,
     ...(unwrapped.defaultValue !== undefined ? { defaultValue: JSON.stringify(unwrapped.defaultValue) } : {}),
     constraints,
     description: inlineDescription(unwrapped) ?? docs.options[path]!,
   }));
   return { rows, rules, unknownKeys: root.base.type === "loose_object" || root.base.type === "object" ? "ignored" : "refused" };
+}
+
+/** A bound as a reader writes it: `1/60` rather than 0.016666666666666666. */
+function numberText(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  const inverse = 1 / n;
+  if (Math.abs(inverse - Math.round(inverse)) < 1e-9) return `1/${Math.round(inverse)}`;
+  return String(Number(n.toPrecision(6)));
 }
 
 function quote(message: string): string {

@@ -85,21 +85,23 @@ export function policiesPage(): string {
     out.push(`### ${p.policyType}`, "", `\`"policyType": "${p.policyType}"\`, \`"export": "${p.exportName}"\`.`, "");
     out.push(...optionsSection(p.optionsSchema, p.docs, p.policyType));
   }
-  out.push(
-    "## Recognised, not implemented yet",
-    "",
-    "These types load and validate so that a Zuplo project that names them is accepted; their options are",
-    "accepted as any object. They never let a request through unprotected: a request on a route that uses",
-    "one is answered `501` (`application/problem+json`, `code: MCPGW_POLICY_NOT_IMPLEMENTED`) and is not",
-    "forwarded.",
-    "",
-    "| policyType | export | role |",
-    "|---|---|---|",
-    ...pending.map((p) => `| ${code(p.policyType)} | ${code(p.exportName)} | ${FAMILY[p.family]} |`),
-    "",
-    "## Handlers",
-    "",
-  );
+  // Types recognised ahead of their runtime; none in this version, so the section appears only with one.
+  if (pending.length > 0) {
+    out.push(
+      "## Recognised, not implemented yet",
+      "",
+      "These types load and validate so that a Zuplo project that names them is accepted; their options are",
+      "accepted as any object. They never let a request through unprotected: a request on a route that uses",
+      "one is answered `501` (`application/problem+json`, `code: MCPGW_POLICY_NOT_IMPLEMENTED`) and is not",
+      "forwarded.",
+      "",
+      "| policyType | export | role |",
+      "|---|---|---|",
+      ...pending.map((p) => `| ${code(p.policyType)} | ${code(p.exportName)} | ${FAMILY[p.family]} |`),
+      "",
+    );
+  }
+  out.push("## Handlers", "");
   for (const h of HANDLER_TYPES) {
     out.push(`### ${h.exportName}`, "", `\`"export": "${h.exportName}"\` in a route's \`x-zuplo-route.handler\`.`, "");
     out.push(...optionsSection(h.optionsSchema, h.docs, h.exportName));

@@ -118,6 +118,14 @@ export const ZuploFileDocs: OptionDocs = {
     "mcpgw.proxy.maxRequestBodyBytes": "Larger request bodies get 413 (`-32080 request_too_large`).",
     "mcpgw.proxy.forwardRequestHeaders":
       "An mcpgw extension: client headers every route forwards to its upstream besides the built-in allow-list, e.g. `[\"x-tenant\"]` (a route adds its own with `McpProxyHandler`'s `forwardRequestHeaders`). `authorization`, `proxy-authorization`, `cookie`, `host`, hop-by-hop and framing headers, `forwarded`, `x-forwarded-*` and `x-request-id` are refused, with the reason.",
+    "mcpgw.proxy.maxConcurrentBodyBytes":
+      "Bytes of request bodies the whole gateway reads at once: a declared `Content-Length` is reserved before reading, a chunked body as its chunks arrive, and released once the body is parsed. A body that does not fit is refused with 503 and `Retry-After: 1` (`-32088 gateway_busy`). Must be at least `maxRequestBodyBytes`.",
+    "mcpgw.proxy.maxJsonDepth":
+      "Deepest nesting of arrays and objects in a request body, checked before the body is parsed; deeper bodies get 400 with `-32600` (`data.reasonCode` `json_too_deep`).",
+    "mcpgw.proxy.maxBatchSize":
+      "Most messages in a JSON-RPC batch (a body that is an array; batches exist only in MCP 2025-03-26). A longer batch gets 400 with `-32600` (`data.reasonCode` `batch_too_large`).",
+    "mcpgw.proxy.maxFilteredResponseBytes":
+      "Largest upstream list answer the capability filter reads to filter it (for an event stream: the largest event). A larger one is never passed on unfiltered: the client gets `-32089 upstream_response_too_large` (HTTP 502), or that error as the stream's last event. Routes without the filter are not affected.",
     "mcpgw.devLogin": "The loopback dev-login (`mcpgw dev` only).",
     "mcpgw.devLogin.users":
       "An mcpgw extension: local identities dev-login offers instead of the single `dev-browser-user`, subject → claims, e.g. `{ \"alice\": { \"roles\": [\"admin\"] } }`. Dev-login then shows a picker, and the claims flow into tokens as an IdP's would (for trying `rolesAndGroups` locally).",
@@ -128,6 +136,24 @@ export const ZuploFileDocs: OptionDocs = {
     "mcpgw.mtlsCertificates.<name>.cert": "Inline PEM of the client certificate, e.g. `\"$env(UPSTREAM_CLIENT_CERT)\"`.",
     "mcpgw.mtlsCertificates.<name>.key": "Inline PEM of the private key, e.g. `\"$env(UPSTREAM_CLIENT_KEY)\"` (a variable whose name ends in `_KEY` is masked in the log).",
     "mcpgw.mtlsCertificates.<name>.ca": "Inline PEM of the CAs that replace the system trust store for this upstream.",
+    "mcpgw.oauth": "Bounds on the authorization server's endpoints that anyone can call, so that unauthenticated requests cannot fill the disk (see [rate-limiting.md](../rate-limiting.md#built-in-limits-on-the-oauth-endpoints)).",
+    "mcpgw.oauth.rateLimits":
+      "Per-address request limits on the OAuth endpoints: the client address is the socket's peer or, with `trustForwardedHeaders`, the last `X-Forwarded-For` entry; IPv6 addresses count per /64. Sliding window as in `rate-limit-inbound`, counted in this process. Past a limit: 429 `temporarily_unavailable` with `Retry-After` (an HTML page on the browser endpoint `authorize`, a JSON error on the others). `false` turns one limit off.",
+    "mcpgw.oauth.rateLimits.register": "Limit on `POST {basePath}/oauth/register` (dynamic client registration).",
+    "mcpgw.oauth.rateLimits.register.requestsAllowed": "Registrations one address may make per window.",
+    "mcpgw.oauth.rateLimits.register.timeWindowMinutes": "The window, in minutes (fractions allowed).",
+    "mcpgw.oauth.rateLimits.authorize": "Limit on `GET {basePath}/oauth/authorize` (also its per-route form `…/authorize/{route path}`).",
+    "mcpgw.oauth.rateLimits.authorize.requestsAllowed": "Authorization requests one address may make per window.",
+    "mcpgw.oauth.rateLimits.authorize.timeWindowMinutes": "The window, in minutes (fractions allowed).",
+    "mcpgw.oauth.rateLimits.token": "Limit on `POST {basePath}/oauth/token`; `POST {basePath}/oauth/revoke` counts against the same setting, with a counter of its own.",
+    "mcpgw.oauth.rateLimits.token.requestsAllowed": "Token (or revocation) requests one address may make per window.",
+    "mcpgw.oauth.rateLimits.token.timeWindowMinutes": "The window, in minutes (fractions allowed).",
+    "mcpgw.oauth.maxRegisteredClients":
+      "Most live dynamic registrations at once; past it registration answers 503 `temporarily_unavailable` with `Retry-After: 600` and logs `mcp_auth_client_limit_reached`. Client ID metadata document clients are not registrations and do not count.",
+    "mcpgw.oauth.maxPendingAuthorizations":
+      "Most authorization requests waiting for sign-in and consent at once; past it the client is redirected back with `temporarily_unavailable` and `mcp_auth_pending_limit_reached` is logged. A pending request lives the MCP OAuth policy's `stateTtlSeconds` (900 s by default).",
+    "mcpgw.oauth.unusedClientTtlHours":
+      "Hours a dynamic registration lives if it never obtains a token (fractions allowed); its first token extends it to the full 90 days from registration.",
   },
 };
 

@@ -5,9 +5,9 @@ import { IDP_WRAPPERS } from "./idp/index.ts";
 import { RemoveHeadersDocs, RemoveHeadersOptions, SetHeadersDocs, SetHeadersOptions, SetUpstreamApiKeyDocs, SetUpstreamApiKeyOptions } from "./header-policies.ts";
 import { deriveAuthorizationServer, McpOAuthInboundOptionsDocs, McpOAuthInboundOptionsSchema } from "./mcp-oauth-inbound.ts";
 import { McpProxyOptionsDocs, McpProxyOptionsSchema } from "./mcp-proxy-handler.ts";
-import { McpTokenExchangeInboundOptionsSchema } from "./mcp-token-exchange-inbound.ts";
+import { McpTokenExchangeInboundOptionsDocs, McpTokenExchangeInboundOptionsSchema } from "./mcp-token-exchange-inbound.ts";
 import type { OptionDocs } from "./option-docs.ts";
-import { RateLimitInboundOptionsSchema } from "./rate-limit-inbound.ts";
+import { RateLimitInboundOptionsDocs, RateLimitInboundOptionsSchema } from "./rate-limit-inbound.ts";
 
 // Every policy type and handler a project may name, with its options schema: what config/ validates
 // against. No runtime here (config must not load the proxy or the OAuth server to validate a project);
@@ -50,14 +50,14 @@ export const POLICY_TYPES: readonly PolicyType[] = [
   }),
   // The IdP wrappers compose mcp-oauth-inbound with provider-derived OIDC URLs (spec §2.6, src/schemas/idp/).
   ...IDP_WRAPPERS.map((w) =>
-    policyType({ policyType: w.policyType, exportName: w.exportName, family: "mcp-oauth", optionsSchema: w.optionsSchema, implemented: true, authorizationServer: w.derive }),
+    policyType({ policyType: w.policyType, exportName: w.exportName, family: "mcp-oauth", optionsSchema: w.optionsSchema, implemented: true, docs: w.docs, authorizationServer: w.derive }),
   ),
-  policyType({ policyType: "mcp-token-exchange-inbound", exportName: "McpTokenExchangeInboundPolicy", family: "mcp-token-exchange", optionsSchema: McpTokenExchangeInboundOptionsSchema, implemented: true }),
+  policyType({ policyType: "mcp-token-exchange-inbound", exportName: "McpTokenExchangeInboundPolicy", family: "mcp-token-exchange", optionsSchema: McpTokenExchangeInboundOptionsSchema, implemented: true, docs: McpTokenExchangeInboundOptionsDocs }),
   policyType({ policyType: "mcp-capability-filter-inbound", exportName: "McpCapabilityFilterInboundPolicy", family: "mcp-capability-filter", optionsSchema: CapabilityFilterOptionsSchema, implemented: true, docs: CapabilityFilterOptionsDocs }),
   policyType({ policyType: "set-headers-inbound", exportName: "SetHeadersInboundPolicy", family: "headers", optionsSchema: SetHeadersOptions, implemented: true, docs: SetHeadersDocs }),
   policyType({ policyType: "remove-headers-inbound", exportName: "RemoveHeadersInboundPolicy", family: "headers", optionsSchema: RemoveHeadersOptions, implemented: true, docs: RemoveHeadersDocs }),
   policyType({ policyType: "set-upstream-api-key-inbound", exportName: "SetUpstreamApiKeyInboundPolicy", family: "headers", optionsSchema: SetUpstreamApiKeyOptions, implemented: true, docs: SetUpstreamApiKeyDocs }),
-  policyType({ policyType: "rate-limit-inbound", exportName: "RateLimitInboundPolicy", family: "rate-limit", optionsSchema: RateLimitInboundOptionsSchema, implemented: true }),
+  policyType({ policyType: "rate-limit-inbound", exportName: "RateLimitInboundPolicy", family: "rate-limit", optionsSchema: RateLimitInboundOptionsSchema, implemented: true, docs: RateLimitInboundOptionsDocs }),
 ];
 
 export interface HandlerType<S extends v.GenericSchema = v.GenericSchema> {

@@ -88,27 +88,27 @@ export const McpOAuthInboundOptionsSchema = v.pipe(
 
 export type McpOAuthInboundOptions = v.InferOutput<typeof McpOAuthInboundOptionsSchema>;
 
-const FEDERATED_ONLY = "For a federated login, which this version does not offer yet.";
+const DEV_LOGIN_IGNORES = "Not used with dev-login.";
 
 export const McpOAuthInboundOptionsDocs: OptionDocs = {
   summary:
-    "Makes the gateway the OAuth 2.1 authorization server MCP clients sign in to (discovery, dynamic registration, client ID metadata documents, PKCE, consent) and checks the gateway's access token on every request of the route. Put it first in a route's inbound policies; all MCP routes of a project use the same one. In this version people sign in with the loopback dev-login only: a `browserLogin.url` that is not dev-login validates, but the gateway logs `mcp_auth_federated_login_unavailable` at load and the authorization endpoint answers `server_error`. See [oauth.md](../oauth.md).",
+    "Makes the gateway the OAuth 2.1 authorization server MCP clients sign in to (discovery, dynamic registration, client ID metadata documents, PKCE, consent) and checks the gateway's access token on every request of the route. Put it first in a route's inbound policies; all MCP routes of a project use the same one. People sign in through any OpenID Provider whose URLs `oidc` and `browserLogin` name (authorization code flow with state, nonce and optional PKCE; the ID token checked against `oidc.jwksUrl`), or, under `mcpgw dev` only, with the loopback dev-login. For 11 common IdPs a wrapper below derives these URLs from the tenant. See [oauth.md](../oauth.md) and [idp/generic.md](../idp/generic.md).",
   options: {
     oidc: "The identity provider whose ID tokens sign people in.",
-    "oidc.issuer": `The IdP's issuer (exact \`iss\` match for ID tokens). Not used with dev-login. ${FEDERATED_ONLY}`,
-    "oidc.jwksUrl": `The IdP's JWK Set. Not fetched with dev-login. ${FEDERATED_ONLY}`,
-    "oidc.audience": `ID-token audience override. ${FEDERATED_ONLY}`,
+    "oidc.issuer": `The IdP's issuer: an ID token's \`iss\` must equal it exactly, else sign-in ends with \`id_token_issuer_mismatch\`. ${DEV_LOGIN_IGNORES}`,
+    "oidc.jwksUrl": `The IdP's JWK Set, fetched within \`browserLogin.remoteTimeoutMs\`, kept 10 minutes and fetched again (at most every 30 s) when an ID token names a key it lacks. ${DEV_LOGIN_IGNORES}`,
+    "oidc.audience": `The \`aud\` an ID token must carry, when the IdP uses something other than \`browserLogin.clientId\` (the default). ${DEV_LOGIN_IGNORES}`,
     browserLogin: "How a person signs in in the browser.",
     "browserLogin.url":
-      "The IdP's authorization endpoint, or a URL whose path ends in `/oauth/dev-login`: then the gateway sends the browser to its own `{basePath}/oauth/dev-login` on the request's origin, whatever host and port the URL names (`mcpgw dev`, loopback only).",
-    "browserLogin.tokenUrl": `The IdP's token endpoint. ${FEDERATED_ONLY}`,
-    "browserLogin.clientId": `The gateway's client id at the IdP. ${FEDERATED_ONLY}`,
-    "browserLogin.clientSecret": `The gateway's client secret at the IdP (give it with \`$env(…)\`). ${FEDERATED_ONLY}`,
-    "browserLogin.scope": `Scopes requested from the IdP. ${FEDERATED_ONLY}`,
-    "browserLogin.audience": `\`audience\` parameter sent to the IdP. ${FEDERATED_ONLY}`,
-    "browserLogin.pkce": `PKCE toward the IdP. ${FEDERATED_ONLY}`,
-    "browserLogin.remoteTimeoutMs": `Timeout of the gateway's calls to the IdP. ${FEDERATED_ONLY}`,
-    "browserLogin.stateTtlSeconds": "Lifetime of a pending authorization request (from `/oauth/authorize` to the consent answer).",
+      "The IdP's authorization endpoint, or a URL whose path ends in `/oauth/dev-login`: then the gateway sends the browser to its own `{basePath}/oauth/dev-login` on the request's origin, whatever host and port the URL names (`mcpgw dev` only, over loopback, in a browser that opened the dev-login link printed at start-up; `mcpgw start` answers it 403).",
+    "browserLogin.tokenUrl": `The IdP's token endpoint, where the gateway redeems the sign-in code (client authentication \`client_secret_basic\`). Required for an IdP. ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.clientId": `The gateway's client id at the IdP; also the ID token's expected audience unless \`oidc.audience\` is set. Required for an IdP. ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.clientSecret": `The gateway's client secret at the IdP; give it with \`$env(…)\`. Required for an IdP. ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.scope": `Scopes requested from the IdP, space-separated. Keep \`openid\`: without it the IdP sends no ID token and sign-in fails with \`id_token_missing\`. Add what puts roles or groups into the ID token. ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.audience": `Sent as \`audience=\` on the authorization request (Auth0-style APIs). It does not change the ID token check. ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.pkce": `\`S256\` sends a PKCE challenge to the IdP (the verifier is derived from the state under the data-dir key, never stored); \`none\` sends none. Use \`S256\` when the IdP supports it. ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.remoteTimeoutMs": `Timeout of each call the gateway makes to the IdP, in milliseconds: the code exchange (past it the sign-in ends with \`idp_timeout\`) and fetching the JWK Set (\`idp_keys_unavailable\`). ${DEV_LOGIN_IGNORES}`,
+    "browserLogin.stateTtlSeconds": "Lifetime of a pending authorization request, from `/oauth/authorize` to the consent answer; it also bounds the time a person may take at the IdP (a later callback ends with `login_state_unknown`).",
     "browserLogin.sessionTtlSeconds": "Lifetime of the browser session cookie `zuplo_mcp_session` (`__Host-zuplo_mcp_session` on https); a live session skips the login step.",
     gateway: "The gateway's own tokens and client registration.",
     "gateway.accessTokenTtlSeconds": "Access token lifetime, capped by the grant's end.",

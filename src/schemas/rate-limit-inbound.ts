@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { OptionDocs } from "./option-docs.ts";
 
 // Zuplo's `rate-limit-inbound` (RateLimitInboundPolicy) options, as its policy reference and
 // docs/rate-limiting/how-it-works document them. `rateLimitBy: "function"` points at custom TypeScript
@@ -20,5 +21,22 @@ export const RateLimitInboundOptionsSchema = v.strictObject({
   /** Zuplo: fail closed when the counter service is unreachable. The in-process counter cannot be. */
   throwOnFailure: v.optional(v.boolean(), false),
 });
+
+export const RateLimitInboundOptionsDocs: OptionDocs = {
+  summary:
+    "Zuplo's rate limiting: one counter per policy name and caller over a sliding window. A request past the limit is refused before the upstream is contacted: HTTP 429 with a JSON-RPC error `-32079` (`data.reasonCode` `rate_limited`, `data.retryAfterSeconds`) answering its id. The same policy on several routes shares each caller's budget across them; stack policies for a burst limit and a longer quota. Counters live in this process's memory. See [rate-limiting.md](../rate-limiting.md).",
+  options: {
+    rateLimitBy:
+      "Whom a counter counts. `user`: each signed-in person (`sub`), which needs the MCP OAuth policy earlier in the chain (`MCPGW_CONFIG_RATE_LIMIT_WITHOUT_USER` otherwise). `ip`: each client address, the socket's peer or, with `mcpgw.trustForwardedHeaders`, the last `X-Forwarded-For` entry; IPv6 addresses count per /64. `all`: every caller together. `function` runs custom code, which mcpgw does not: it is refused.",
+    requestsAllowed: "Requests a caller may make per window.",
+    timeWindowMinutes: "The window, in minutes; fractions are allowed (`0.5` is 30 seconds).",
+    identifier: "Zuplo's custom function for `rateLimitBy: \"function\"`. Accepted so that a Zuplo project reads; never used, since that mode is refused.",
+    "identifier.export": "The function's export. Not used.",
+    "identifier.module": "The function's module. Not used.",
+    headerMode: "`retry-after` sends `Retry-After` (seconds) with the 429; `none` leaves the header out (the error's `data.retryAfterSeconds` still says it).",
+    mode: "Accepted for Zuplo, where `async` checks its global counter without waiting. The in-process counter is always exact, so both behave as `strict`.",
+    throwOnFailure: "Accepted for Zuplo, where it refuses requests while the counter service is unreachable. The in-process counter cannot be, so it has no effect.",
+  },
+};
 
 export type RateLimitInboundOptions = v.InferOutput<typeof RateLimitInboundOptionsSchema>;

@@ -73,6 +73,33 @@ describe("option table", () => {
     expect(() => optionTable(Schema, { ...docs, options: { ...docs.options, timeout: "Gone." } }, "test")).toThrow("description for an option the schema does not have: timeout");
   });
 
+  it("words a variant, a narrowing pipe, a limit that can be false, a raw check and a fractional bound", () => {
+    const Variant = v.strictObject({
+      registration: v.optional(
+        v.variant("mode", [v.strictObject({ mode: v.literal("auto") }), v.strictObject({ mode: v.literal("manual"), clientId: v.string(), secret: v.optional(v.string()) })]),
+        { mode: "auto" },
+      ),
+      authMode: v.pipe(v.string(), v.check((m) => m !== "old", "old is gone"), v.picklist(["a", "b"])),
+      limit: v.optional(v.union([v.literal(false), v.strictObject({ perMinute: v.pipe(v.number(), v.minValue(1 / 60)) })]), false),
+      host: v.pipe(v.string(), v.rawCheck(({ addIssue }) => addIssue({ message: "never" }))),
+    });
+    const words = {
+      summary: "Variants.",
+      options: { registration: "R.", "registration.mode": "M.", "registration.clientId": "C.", "registration.secret": "S.", authMode: "A.", limit: "L.", "limit.perMinute": "P.", host: "H." },
+    };
+    const rows = optionTable(Variant, words, "test").rows.map(({ path, type, required, constraints }) => ({ path, type, required, constraints }));
+    expect(rows).toEqual([
+      { path: "registration", type: "object", required: false, constraints: [] },
+      { path: "registration.mode", type: '"auto" | "manual"', required: true, constraints: [] },
+      { path: "registration.clientId", type: "string", required: false, constraints: ['required with mode "manual", taken only then'] },
+      { path: "registration.secret", type: "string", required: false, constraints: ['only with mode "manual"'] },
+      { path: "authMode", type: '"a" | "b"', required: true, constraints: ["check: “old is gone”"] },
+      { path: "limit", type: "false | object", required: false, constraints: [] },
+      { path: "limit.perMinute", type: "number", required: true, constraints: ["≥ 1/60"] },
+      { path: "host", type: "string", required: true, constraints: ["further checks (see the description)"] },
+    ]);
+  });
+
   // The defaults in the tables are read from the schema objects; parsing an input that leaves every
   // option out must produce exactly those values.
   it("states the defaults the real schemas apply", () => {
@@ -83,6 +110,10 @@ describe("option table", () => {
       { schema: findPolicyType("mcp-oauth-inbound")!.optionsSchema, docs: findPolicyType("mcp-oauth-inbound")!.docs!, input: { oidc: { issuer: "https://idp.example.com", jwksUrl: "https://idp.example.com/jwks" }, browserLogin: { url: "http://127.0.0.1:9000/oauth/dev-login" } } },
       { schema: findPolicyType("mcp-capability-filter-inbound")!.optionsSchema, docs: findPolicyType("mcp-capability-filter-inbound")!.docs!, input: {} },
       { schema: findPolicyType("set-upstream-api-key-inbound")!.optionsSchema, docs: findPolicyType("set-upstream-api-key-inbound")!.docs!, input: { value: "Bearer k" } },
+      { schema: findPolicyType("mcp-auth0-oauth-inbound")!.optionsSchema, docs: findPolicyType("mcp-auth0-oauth-inbound")!.docs!, input: { clientId: "c", clientSecret: "s", auth0Domain: "acme.us.auth0.com" } },
+      { schema: findPolicyType("mcp-ping-oauth-inbound")!.optionsSchema, docs: findPolicyType("mcp-ping-oauth-inbound")!.docs!, input: { clientId: "c", clientSecret: "s", environmentId: "00000000-0000-0000-0000-000000000000" } },
+      { schema: findPolicyType("mcp-token-exchange-inbound")!.optionsSchema, docs: findPolicyType("mcp-token-exchange-inbound")!.docs!, input: { displayName: "Linear", authMode: "user-oauth" } },
+      { schema: findPolicyType("rate-limit-inbound")!.optionsSchema, docs: findPolicyType("rate-limit-inbound")!.docs!, input: { rateLimitBy: "ip", requestsAllowed: 10, timeWindowMinutes: 1 } },
     ];
     let checked = 0;
     for (const { schema, docs, input } of cases) {
@@ -94,6 +125,6 @@ describe("option table", () => {
         checked++;
       }
     }
-    expect(checked).toBeGreaterThan(20);
+    expect(checked).toBeGreaterThan(40);
   });
 });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { federatedServer, firstFailing, hasScheme, idpWrapper, isBareHost, wrapperEntries } from "./common.ts";
+import { federatedServer, firstFailing, hasScheme, idpWrapper, isBareHost, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-cognito-oauth-inbound (spec §2.6): a Cognito user pool. Tokens are issued by the regional
 // cognito-idp service; the browser signs in on the pool's hosted domain (Cognito's or a custom one).
@@ -30,6 +30,14 @@ export const cognito = idpWrapper({
   exportName: "McpCognitoOAuthInboundPolicy",
   idpName: "Cognito",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "Amazon Cognito", page: "cognito.md", derivedFrom: "`awsRegion`, `userPoolId` and `userPoolDomain`" },
+    {
+      awsRegion: "The user pool's AWS region code, e.g. `us-east-1`.",
+      userPoolId: "The user pool id as the console shows it, e.g. `us-east-1_AbC123xyZ`; it starts with `awsRegion`. The issuer is `https://cognito-idp.{awsRegion}.amazonaws.com/{userPoolId}`, the signing keys under it.",
+      userPoolDomain: "The pool's hosted sign-in domain, host only: a Cognito domain such as `my-app.auth.us-east-1.amazoncognito.com`, or a custom one. The browser signs in at its `/oauth2/authorize`; the gateway redeems the code at its `/oauth2/token`.",
+    },
+  ),
   derive: (o) => {
     const issuer = `https://cognito-idp.${o.awsRegion}.amazonaws.com/${o.userPoolId}`;
     return federatedServer(o, {

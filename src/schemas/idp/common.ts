@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { AuthorizationServerOptions } from "../authorization-server.ts";
-import { GatewayTtls, IdJag, isSecureOrLoopbackUrl, PositiveInt } from "../mcp-oauth-inbound.ts";
+import { GatewayTtls, IdJag, isSecureOrLoopbackUrl, McpOAuthInboundOptionsDocs, PositiveInt } from "../mcp-oauth-inbound.ts";
+import type { OptionDocs } from "../option-docs.ts";
 
 // What every IdP wrapper policy shares (spec §2.6, federation checklist §A.2): the options each has, and
 // the one function that turns a wrapper's derived IdP URLs into the authorization server the generic
@@ -79,10 +80,52 @@ export interface IdpWrapper<S extends v.GenericSchema = v.GenericSchema> {
   readonly idpName: string;
   readonly optionsSchema: S;
   readonly derive: (options: v.InferOutput<S>) => AuthorizationServerOptions;
+  /** What the options mean, for docs/reference/policies.md (wrapperDocs). */
+  readonly docs: OptionDocs;
 }
 
 export function idpWrapper<S extends v.GenericSchema>(w: IdpWrapper<S>): IdpWrapper {
   return w as unknown as IdpWrapper;
+}
+
+/** How a wrapper page introduces itself: the IdP, its page under docs/idp/, the inputs URLs come from. */
+export interface WrapperDocsInput {
+  readonly idpName: string;
+  readonly page: string;
+  /** "`auth0Domain`", "`awsRegion`, `userPoolId` and `userPoolDomain`"; absent when the URLs are fixed (Google). */
+  readonly derivedFrom?: string;
+  /** False for Clerk and OneLogin, whose browserLoginOverrides have no pkce. */
+  readonly withPkce?: boolean;
+}
+
+/**
+ * The descriptions of a wrapper's options: those every wrapper has, in the IdP's name, then `own` (its
+ * inputs, and a clientId with an IdP-specific format). The generic policy's words where they are the same.
+ */
+export function wrapperDocs(w: WrapperDocsInput, own: Readonly<Record<string, string>>): OptionDocs {
+  const generic = McpOAuthInboundOptionsDocs.options;
+  return {
+    summary: `Sign-in through ${w.idpName}: the generic [\`mcp-oauth-inbound\`](#mcp-oauth-inbound) with ${w.idpName}'s ${w.derivedFrom === undefined ? "fixed issuer, signing keys, authorization and token endpoints" : `issuer, signing keys, authorization and token endpoints, derived from ${w.derivedFrom} when the project loads`}; consent, the gateway's tokens and the checks of each request are the same. The app to create at ${w.idpName}, the derived URLs and the redirect URI to register: [idp/${w.page}](../idp/${w.page}).`,
+    options: {
+      clientId: `The client id of the gateway's app at ${w.idpName}; also the audience its ID tokens must carry.`,
+      clientSecret: `The app's client secret; give it with \`$env(…)\`.`,
+      scope: generic["browserLogin.scope"]!.replace(" Not used with dev-login.", ""),
+      gateway: generic.gateway!,
+      "gateway.accessTokenTtlSeconds": generic["gateway.accessTokenTtlSeconds"]!,
+      "gateway.refreshTokenTtlSeconds": generic["gateway.refreshTokenTtlSeconds"]!,
+      "gateway.cimdEnabled": generic["gateway.cimdEnabled"]!,
+      idJag: generic.idJag!,
+      "idJag.enabled": generic["idJag.enabled"]!,
+      browserLoginOverrides: "What the generic policy sets under `browserLogin` besides the URLs and credentials.",
+      "browserLoginOverrides.remoteTimeoutMs": `Timeout of each call the gateway makes to ${w.idpName}, in milliseconds: the code exchange (past it the sign-in ends with \`idp_timeout\`) and fetching the signing keys (\`idp_keys_unavailable\`).`,
+      "browserLoginOverrides.stateTtlSeconds": generic["browserLogin.stateTtlSeconds"]!,
+      "browserLoginOverrides.sessionTtlSeconds": generic["browserLogin.sessionTtlSeconds"]!,
+      ...(w.withPkce === false
+        ? {}
+        : { "browserLoginOverrides.pkce": `\`S256\` sends a PKCE challenge to ${w.idpName} (the verifier is derived from the state under the data-dir key, never stored); \`none\` sends none. Use \`S256\` when the app allows it.` }),
+      ...own,
+    },
+  };
 }
 
 // ---- input checks the wrappers share ----------------------------------------------------------------

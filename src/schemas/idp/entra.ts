@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { federatedServer, firstFailing, hasScheme, idpWrapper, isUuid, wrapperEntries } from "./common.ts";
+import { federatedServer, firstFailing, hasScheme, idpWrapper, isUuid, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-entra-oauth-inbound (spec §2.6): one Microsoft Entra ID tenant. The multi-tenant aliases are
 // refused: their ID tokens carry each tenant's own issuer, so no exact issuer check would be possible.
@@ -22,6 +22,13 @@ export const entra = idpWrapper({
   exportName: "McpEntraOAuthInboundPolicy",
   idpName: "Entra",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "Microsoft Entra ID", page: "entra.md", derivedFrom: "`tenantId`" },
+    {
+      clientId: "The app registration's Application (client) ID, a UUID; also the audience its ID tokens must carry.",
+      tenantId: "The Directory (tenant) ID, a UUID (not a domain name or URL). `common`, `organizations` and `consumers` are refused: their ID tokens carry each tenant's own issuer, so no exact issuer check would be possible. The issuer is `https://login.microsoftonline.com/{tenantId}/v2.0`.",
+    },
+  ),
   derive: (o) => {
     const tenant = `https://login.microsoftonline.com/${o.tenantId.toLowerCase()}`;
     return federatedServer(o, {

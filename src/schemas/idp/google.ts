@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { federatedServer, firstFailing, idpWrapper, wrapperEntries } from "./common.ts";
+import { federatedServer, firstFailing, idpWrapper, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-google-oauth-inbound (spec §2.6): Google accounts. Google's fixed endpoints; its ID tokens may say
 // `iss: accounts.google.com` without the scheme (Google's OpenID Connect docs), so both spellings pass.
@@ -16,6 +16,12 @@ export const google = idpWrapper({
   exportName: "McpGoogleOAuthInboundPolicy",
   idpName: "Google",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "Google", page: "google.md" },
+    {
+      clientId: "The OAuth client ID of a Web application, `123456789012-abc123def456.apps.googleusercontent.com`; also the audience its ID tokens must carry. The issuer is `https://accounts.google.com`; `accounts.google.com` without the scheme, which Google also writes into `iss`, is accepted.",
+    },
+  ),
   derive: (o) =>
     federatedServer(o, {
       issuer: "https://accounts.google.com",

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { isSecureOrLoopbackUrl } from "../mcp-oauth-inbound.ts";
-import { federatedServer, firstFailing, hasScheme, idpWrapper, wrapperEntries } from "./common.ts";
+import { federatedServer, firstFailing, hasScheme, idpWrapper, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-keycloak-oauth-inbound (spec §2.6): one realm of a Keycloak server. The base URL is the server's
 // (with `/auth` on Keycloak before 17); the realm is a separate option.
@@ -23,6 +23,13 @@ export const keycloak = idpWrapper({
   exportName: "McpKeycloakOAuthInboundPolicy",
   idpName: "Keycloak",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "Keycloak", page: "keycloak.md", derivedFrom: "`keycloakBaseUrl` and `realm`" },
+    {
+      keycloakBaseUrl: "The Keycloak server's URL without `/realms/…`, query or fragment: `https://keycloak.example.com`, or `https://host/auth` on Keycloak 16 and older; https (http only on loopback).",
+      realm: "The realm's name, e.g. `my-realm` (no slashes, spaces, `?` or `#`). The issuer is `{keycloakBaseUrl}/realms/{realm}`; the endpoints are under its `/protocol/openid-connect`.",
+    },
+  ),
   derive: (o) => {
     const issuer = `${o.keycloakBaseUrl.replace(/\/+$/, "")}/realms/${encodeURIComponent(o.realm)}`;
     const oidc = `${issuer}/protocol/openid-connect`;

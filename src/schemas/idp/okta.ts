@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { bareHost, federatedServer, firstFailing, idpWrapper, wrapperEntries } from "./common.ts";
+import { bareHost, federatedServer, firstFailing, idpWrapper, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-okta-oauth-inbound (spec §2.6): Okta's org authorization server, or a custom one
 // (`authorizationServerId`, e.g. "default"), whose URLs live under /oauth2/{id}.
@@ -15,6 +15,13 @@ export const okta = idpWrapper({
   exportName: "McpOktaOAuthInboundPolicy",
   idpName: "Okta",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "Okta", page: "okta.md", derivedFrom: "`oktaDomain` and `authorizationServerId`" },
+    {
+      oktaDomain: "Your Okta domain, host only: `your-org.okta.com` (or a custom domain), no `https://`, path or trailing slash.",
+      authorizationServerId: "A custom authorization server's id, e.g. `default` (letters, digits, `_` and `-`, not a URL): the issuer is `https://{oktaDomain}/oauth2/{id}`. Without it, Okta's org authorization server: issuer `https://{oktaDomain}`, endpoints under `/oauth2/v1`.",
+    },
+  ),
   derive: (o) => {
     const org = `https://${o.oktaDomain}`;
     const issuer = o.authorizationServerId === undefined ? org : `${org}/oauth2/${o.authorizationServerId}`;

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { federatedServer, firstFailing, hasScheme, idpWrapper, wrapperEntries } from "./common.ts";
+import { federatedServer, firstFailing, hasScheme, idpWrapper, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-onelogin-oauth-inbound (spec §2.6): a OneLogin account by its subdomain (OIDC v2). No pkce override.
 
@@ -17,6 +17,12 @@ export const onelogin = idpWrapper({
   exportName: "McpOneLoginOAuthInboundPolicy",
   idpName: "OneLogin",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "OneLogin", page: "onelogin.md", derivedFrom: "`oneLoginSubdomain`", withPkce: false },
+    {
+      oneLoginSubdomain: "Your OneLogin subdomain only: `acme` for `https://acme.onelogin.com` (letters, digits and dashes). The issuer is `https://{subdomain}.onelogin.com/oidc/2` (OIDC v2), the endpoints under it.",
+    },
+  ),
   derive: (o) => {
     const issuer = `https://${o.oneLoginSubdomain.toLowerCase()}.onelogin.com/oidc/2`;
     return federatedServer(o, { issuer, jwksUrl: `${issuer}/certs`, authorizationUrl: `${issuer}/auth`, tokenUrl: `${issuer}/token` });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { bareHost, federatedServer, firstFailing, idpWrapper, isUuid, wrapperEntries } from "./common.ts";
+import { bareHost, federatedServer, firstFailing, idpWrapper, isUuid, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-ping-oauth-inbound (spec §2.6): a PingOne environment in one of its regions, or behind a custom
 // domain (which then carries no environment segment).
@@ -30,6 +30,14 @@ export const ping = idpWrapper({
   exportName: "McpPingOAuthInboundPolicy",
   idpName: "PingOne",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "PingOne", page: "ping.md", derivedFrom: "`environmentId` and `region`, or `customDomain`" },
+    {
+      environmentId: "The PingOne environment's ID, a UUID. Required unless `customDomain` is given. The issuer is `https://{region host}/{environmentId}/as`.",
+      region: "Where the environment lives, which picks the host: `north-america` auth.pingone.com, `canada` auth.pingone.ca, `europe` auth.pingone.eu, `singapore` auth.pingone.sg, `australia` auth.pingone.com.au, `asia-pacific` auth.pingone.asia. Not used with `customDomain`.",
+      customDomain: "The environment's custom domain, host only, e.g. `auth.example.com`. When given it wins over `region` and `environmentId`: the issuer is `https://{customDomain}/as`.",
+    },
+  ),
   derive: (o) => {
     const as = o.customDomain !== undefined ? `https://${o.customDomain}/as` : `https://${PING_REGION_HOSTS[o.region]}/${o.environmentId!.toLowerCase()}/as`;
     return federatedServer(o, { issuer: as, jwksUrl: `${as}/jwks`, authorizationUrl: `${as}/authorize`, tokenUrl: `${as}/token` });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { federatedServer, firstFailing, idpWrapper, wrapperEntries } from "./common.ts";
+import { federatedServer, firstFailing, idpWrapper, wrapperDocs, wrapperEntries } from "./common.ts";
 
 // mcp-workos-oauth-inbound (spec §2.6): WorkOS AuthKit, by the environment's client ID. WorkOS's
 // /user_management/authenticate takes the client secret in the form body (client_secret_post), not
@@ -15,6 +15,13 @@ export const workos = idpWrapper({
   exportName: "McpWorkosOAuthInboundPolicy",
   idpName: "WorkOS",
   optionsSchema: Options,
+  docs: wrapperDocs(
+    { idpName: "WorkOS", page: "workos.md", derivedFrom: "`clientId`" },
+    {
+      clientId: "The WorkOS environment's client ID, which starts with `client_`; also the audience its ID tokens must carry, and part of the issuer `https://api.workos.com/user_management/{clientId}`.",
+      clientSecret: "A WorkOS API key of the environment, used as the client secret; give it with `$env(…)`. WorkOS takes it in the token request's form body (`client_secret_post`), not HTTP Basic.",
+    },
+  ),
   derive: (o) =>
     federatedServer(o, {
       issuer: `https://api.workos.com/user_management/${o.clientId}`,
