@@ -96,6 +96,8 @@ export interface WrapperDocsInput {
   readonly derivedFrom?: string;
   /** False for Clerk and OneLogin, whose browserLoginOverrides have no pkce. */
   readonly withPkce?: boolean;
+  /** A sentence the reader must see before using the wrapper. */
+  readonly caveat?: string;
 }
 
 /**
@@ -105,7 +107,7 @@ export interface WrapperDocsInput {
 export function wrapperDocs(w: WrapperDocsInput, own: Readonly<Record<string, string>>): OptionDocs {
   const generic = McpOAuthInboundOptionsDocs.options;
   return {
-    summary: `Sign-in through ${w.idpName}: the generic [\`mcp-oauth-inbound\`](#mcp-oauth-inbound) with ${w.idpName}'s ${w.derivedFrom === undefined ? "fixed issuer, signing keys, authorization and token endpoints" : `issuer, signing keys, authorization and token endpoints, derived from ${w.derivedFrom} when the project loads`}; consent, the gateway's tokens and the checks of each request are the same. The app to create at ${w.idpName}, the derived URLs and the redirect URI to register: [idp/${w.page}](../idp/${w.page}).`,
+    summary: `Sign-in through ${w.idpName}: the generic [\`mcp-oauth-inbound\`](#mcp-oauth-inbound) with ${w.idpName}'s ${w.derivedFrom === undefined ? "fixed issuer, signing keys, authorization and token endpoints" : `issuer, signing keys, authorization and token endpoints, derived from ${w.derivedFrom} when the project loads`}; consent, the gateway's tokens and the checks of each request are the same. The app to create at ${w.idpName}, the derived URLs and the redirect URI to register: [idp/${w.page}](../idp/${w.page}).${w.caveat ? ` ${w.caveat}` : ""}`,
     options: {
       clientId: `The client id of the gateway's app at ${w.idpName}; also the audience its ID tokens must carry.`,
       clientSecret: `The app's client secret; give it with \`$env(…)\`.`,

@@ -16,7 +16,13 @@ export const workos = idpWrapper({
   idpName: "WorkOS",
   optionsSchema: Options,
   docs: wrapperDocs(
-    { idpName: "WorkOS", page: "workos.md", derivedFrom: "`clientId`" },
+    {
+      idpName: "WorkOS",
+      page: "workos.md",
+      derivedFrom: "`clientId`",
+      caveat:
+        "**Not working end to end:** per WorkOS's API reference its `/user_management/authenticate` answers without an `id_token` (and without `token_type`), and the gateway signs people in only with a verified ID token, so sign-in ends with `idp_response_invalid`. WorkOS AuthKit's OpenID Connect endpoints work with the generic `mcp-oauth-inbound` ([idp/workos.md](../idp/workos.md#notes)).",
+    },
     {
       clientId: "The WorkOS environment's client ID, which starts with `client_`; also the audience its ID tokens must carry, and part of the issuer `https://api.workos.com/user_management/{clientId}`.",
       clientSecret: "A WorkOS API key of the environment, used as the client secret; give it with `$env(…)`. WorkOS takes it in the token request's form body (`client_secret_post`), not HTTP Basic.",
