@@ -157,13 +157,24 @@ export interface TokenRepository {
   sweep(now: number, codesExpiredBefore: number): Promise<TokenSweepCounts>;
 }
 
+/** Small gateway-wide values (gateway_meta): e.g. the data-dir key check. */
+export interface MetaRepository {
+  get(key: string): Promise<string | undefined>;
+  /** Sets the value unless the key exists; returns the value now stored. */
+  setIfAbsent(key: string, value: string): Promise<string>;
+}
+
 /** Every repository; what a transaction hands its callback. New table groups add a member here. */
 export interface Repositories {
   readonly clients: ClientRepository;
   readonly flows: FlowRepository;
   readonly sessions: SessionRepository;
   readonly tokens: TokenRepository;
+  readonly meta: MetaRepository;
 }
+
+/** What another instance of a fleet revoked; `unknown` when notices may have been missed (forget all). */
+export type Revocation = { readonly kind: "token"; readonly tokenHash: string } | { readonly kind: "grant"; readonly grantId: string } | { readonly kind: "unknown" };
 
 export interface Store extends Repositories {
   /** Where the data lives, for logs (a file path; a redacted URL for a server). */
@@ -174,5 +185,12 @@ export interface Store extends Repositories {
    * given, and should not wait on anything but them (other store calls queue behind it).
    */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** True when other gateway processes share this store (a fleet): it then needs the fleet's key. */
+  readonly shared?: boolean;
+  /**
+   * Shared stores: calls `listener` for every revocation committed by any instance (this one included),
+   * until the returned function is called. Absent when only this process writes the store.
+   */
+  watchRevocations?(listener: (revocation: Revocation) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

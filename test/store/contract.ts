@@ -91,6 +91,13 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect((await store.tokens.sweep(T0 + 100, T0 + 60_001)).codes).toBe(1);
     }));
 
+    it("keeps the first value a meta key was set to", withStore(async (store) => {
+      expect(await store.meta.get("k")).toBeUndefined();
+      expect(await store.meta.setIfAbsent("k", "first")).toBe("first");
+      expect(await store.meta.setIfAbsent("k", "second")).toBe("first");
+      expect(await store.meta.get("k")).toBe("first");
+    }));
+
     it("commits a transaction's writes together", withStore(async (store) => {
       await store.transaction(async (tx) => {
         await tx.tokens.insertGrant(grant("g3"));

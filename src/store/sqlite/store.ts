@@ -3,6 +3,7 @@ import type { Repositories, Store } from "../repositories.ts";
 import { SqliteClientRepository } from "./clients.ts";
 import { SqliteFlowRepository } from "./flows.ts";
 import { TransactionGate } from "./gate.ts";
+import { SqliteMetaRepository } from "./meta.ts";
 import { SqliteSessionRepository } from "./sessions.ts";
 import { SqliteTokenRepository } from "./tokens.ts";
 
@@ -12,6 +13,7 @@ function repositories(db: Database, gate: TransactionGate | undefined): Reposito
     flows: new SqliteFlowRepository(db, gate),
     sessions: new SqliteSessionRepository(db, gate),
     tokens: new SqliteTokenRepository(db, gate),
+    meta: new SqliteMetaRepository(db, gate),
   };
 }
 
@@ -26,6 +28,7 @@ export class SqliteStore implements Store {
   readonly flows;
   readonly sessions;
   readonly tokens;
+  readonly meta;
   private readonly gate = new TransactionGate();
   private readonly inTransaction: Repositories;
 
@@ -35,7 +38,7 @@ export class SqliteStore implements Store {
     readonly location: string,
     readonly schemaVersion: number,
   ) {
-    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens } = repositories(db, this.gate));
+    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, meta: this.meta } = repositories(db, this.gate));
     this.inTransaction = repositories(db, undefined);
   }
 
