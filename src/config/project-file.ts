@@ -29,6 +29,12 @@ const MtlsEntry = v.pipe(
   v.check((e) => Boolean(e.cert ?? e.certFile) && Boolean(e.key ?? e.keyFile), "needs a certificate (cert or certFile) and a private key (key or keyFile)"),
 );
 
+/** "sqlite" (the data dir's file, the default) or the PostgreSQL database a fleet shares (docs/fleet.md). */
+export const StoreSetting = v.union(
+  [v.literal("sqlite"), v.pipe(v.string(), v.regex(/^postgres(ql)?:\/\/[^/\s]+(\/[^\s]*)?$/i))],
+  'must be "sqlite" or a URL such as postgres://user:password@db.internal:5432/mcpgw (put the password in $env)',
+);
+
 /** The `mcpgw` block: self-hosting settings Zuplo's cloud decides for its users. All optional. */
 export const SettingsSchema = v.strictObject({
   basePath: v.optional(v.pipe(v.string(), v.regex(/^(\/|\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/, "must be \"/\" or a path like /__zuplo")), "/"),
@@ -52,6 +58,15 @@ export const SettingsSchema = v.strictObject({
     {},
   ),
   mtlsCertificates: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/)), MtlsEntry), {}),
+  store: v.optional(StoreSetting),
+  oauth: v.optional(
+    v.strictObject({
+      // How long a validated access token is trusted without asking the store: the longest a revocation
+      // made on another instance goes unseen when revocation notices are not delivered (docs/fleet.md).
+      tokenCacheSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3600)), 10),
+    }),
+    {},
+  ),
 });
 
 export const ZuploFileSchema = v.looseObject({
@@ -104,6 +119,8 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
       proxy: mcpgw.proxy,
       devLogin: { users: mcpgw.devLogin.users },
       mtlsCertificates: mtls,
+      ...(mcpgw.store ? { store: mcpgw.store } : {}),
+      oauth: mcpgw.oauth,
     },
   };
 }

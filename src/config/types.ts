@@ -17,6 +17,14 @@ export interface GatewaySettings {
   readonly devLogin: { readonly users: Readonly<Record<string, Record<string, unknown>>> };
   /** mTLS client certificates by id, for McpProxyHandler's `mtlsCertificate`. */
   readonly mtlsCertificates: Readonly<Record<string, MtlsCertificate>>;
+  /** "sqlite" or a postgres:// URL; read when the process starts (a change takes a restart). */
+  readonly store?: string;
+  readonly oauth?: OAuthSettings;
+}
+
+export interface OAuthSettings {
+  /** Seconds a validated access token is trusted without a store lookup (0: every request looks). */
+  readonly tokenCacheSeconds: number;
 }
 
 export interface ProxySettings {

@@ -32,6 +32,7 @@ export const mcpOAuthInbound = definePolicy({
   create(_options, build) {
     const accessTokens = build.services.oauth.accessTokens;
     const { route } = build;
+    const tokenCacheMs = (build.config.settings.oauth?.tokenCacheSeconds ?? 10) * 1000;
 
     return (ctx) => {
       const challenge = (error?: OAuthError) =>
@@ -65,7 +66,7 @@ export const mcpOAuthInbound = definePolicy({
       };
       let validated: ValidatedAccessToken | Promise<ValidatedAccessToken>;
       try {
-        validated = accessTokens.validate(token, routeResource(ctx.origin, route), route.operationId);
+        validated = accessTokens.validate(token, routeResource(ctx.origin, route), route.operationId, tokenCacheMs);
       } catch (err) {
         return refused(err);
       }

@@ -5,8 +5,9 @@ import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
 import { LogSink } from "../observe/log-sink.ts";
 import { Observer, type ObserverSink } from "../observe/observer.ts";
-import { openStore, StoreError } from "../store/open.ts";
+import { openStore, StoreError, storeUrlSecrets } from "../store/open.ts";
 import type { Store } from "../store/repositories.ts";
+import { checkFleetKey, parseFleetKey } from "../store/fleet-key.ts";
 import { loadOrCreateSecretKey } from "../store/secret-key.ts";
 import type { Services } from "./services.ts";
 
@@ -28,6 +29,21 @@ export interface ServicesOptions {
   readonly sinks?: readonly ObserverSink[];
   /** An already opened store (tests of a second backend); otherwise the data dir's. */
   readonly store?: Store;
+  /** A postgres:// URL: the store a fleet shares ("sqlite" or none: the data dir's file). */
+  readonly storeUrl?: string;
+  /** The fleet's key (base64url, MCPGW_DATA_KEY): required with a shared store, which has no data dir key. */
+  readonly fleetKey?: string;
+}
+
+async function sharedKey(store: Store, text: string | undefined): Promise<Uint8Array> {
+  try {
+    const key = parseFleetKey(text);
+    await checkFleetKey(store.meta, key, store.location);
+    return key;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 function loggerFrom(option: ServicesOptions["log"]): Logger {
@@ -48,8 +64,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
   let store: Store;
   let dataKey: Uint8Array;
   try {
-    store = options.store ?? (await openStore(dataDir));
-    dataKey = loadOrCreateSecretKey(dataDir);
+    if (options.storeUrl) for (const secret of storeUrlSecrets(options.storeUrl)) log.secrets.add(secret);
+    store = options.store ?? (await openStore(dataDir, { url: options.storeUrl }));
+    dataKey = store.shared ? await sharedKey(store, options.fleetKey) : loadOrCreateSecretKey(dataDir);
   } catch (err) {
     if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });
     throw err;

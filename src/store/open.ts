@@ -11,6 +11,16 @@ export interface OpenStoreOptions extends SqliteOptions {
   url?: string;
 }
 
+/** What in a store URL must never reach the log: its password (URL-decoded too). */
+export function storeUrlSecrets(url: string): string[] {
+  try {
+    const password = new URL(url).password;
+    return password ? [...new Set([password, decodeURIComponent(password)])] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Whether `location` names a PostgreSQL server (the only shared backend). */
 export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
