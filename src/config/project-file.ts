@@ -30,9 +30,12 @@ const MtlsEntry = v.pipe(
 );
 
 /** "sqlite" (the data dir's file, the default) or the PostgreSQL database a fleet shares (docs/fleet.md). */
-export const StoreSetting = v.union(
-  [v.literal("sqlite"), v.pipe(v.string(), v.regex(/^postgres(ql)?:\/\/[^/\s]+(\/[^\s]*)?$/i))],
-  'must be "sqlite" or a URL such as postgres://user:password@db.internal:5432/mcpgw (put the password in $env)',
+export const StoreSetting = v.pipe(
+  v.string(),
+  v.check(
+    (s) => s === "sqlite" || /^postgres(ql)?:\/\/[^/\s]+(\/[^\s]*)?$/i.test(s),
+    'must be "sqlite" or a URL such as postgres://user:password@db.internal:5432/mcpgw (put the password in $env)',
+  ),
 );
 
 /** The `mcpgw` block: self-hosting settings Zuplo's cloud decides for its users. All optional. */

@@ -21,7 +21,7 @@ export interface ValidatedAccessToken {
 
 interface CacheEntry {
   readonly token: ValidatedAccessToken;
-  readonly cachedUntil: number;
+  readonly cachedAt: number;
 }
 
 const ACCESS_TOKEN_SHAPE = /^at_[A-Za-z0-9_-]{43}$/;
@@ -55,10 +55,10 @@ export class AccessTokenValidator {
     if (!ACCESS_TOKEN_SHAPE.test(token)) throw new InvalidToken("The access token is malformed.", "invalid_token");
     const hash = hashCredential(token);
     const now = this.now();
-    const cached = this.fromCache(hash, now);
+    const cached = this.fromCache(hash, now, maxCacheAgeMs);
     if (cached) return this.check(hash, cached, now, resource, operationId);
     return this.fromStore(hash).then((found) => {
-      if (found.expiresAt > now && maxCacheAgeMs > 0) this.remember(hash, found, now + maxCacheAgeMs);
+      if (found.expiresAt > now && maxCacheAgeMs > 0) this.remember(hash, found, now);
       return this.check(hash, found, now, resource, operationId);
     });
   }
@@ -94,10 +94,11 @@ export class AccessTokenValidator {
     return this.cache.size;
   }
 
-  private fromCache(hash: string, now: number): ValidatedAccessToken | undefined {
+  private fromCache(hash: string, now: number, maxCacheAgeMs: number): ValidatedAccessToken | undefined {
     const entry = this.cache.get(hash);
     if (!entry) return undefined;
-    if (entry.cachedUntil <= now) {
+    // The age applies when reading, so a lowered mcpgw.oauth.tokenCacheSeconds holds from the next request.
+    if (entry.cachedAt + maxCacheAgeMs <= now || entry.token.expiresAt <= now) {
       this.cache.delete(hash);
       return undefined;
     }
@@ -123,8 +124,8 @@ export class AccessTokenValidator {
     };
   }
 
-  private remember(hash: string, token: ValidatedAccessToken, trustedUntil: number): void {
+  private remember(hash: string, token: ValidatedAccessToken, now: number): void {
     if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(hash, { token, cachedUntil: Math.min(token.expiresAt, trustedUntil) });
+    this.cache.set(hash, { token, cachedAt: now });
   }
 }
