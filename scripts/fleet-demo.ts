@@ -8,26 +8,25 @@
 // wrk installed, it then measures tools/call req/s through nginx over both instances and on one.
 // Exit code 0 only when no call failed for good and no token was lost.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { UnauthorizedError, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../test/helpers/project.ts";
+// The MCP SDK's OAuth provider with the browser leg walked over HTTP (dev-login, consent form, Authorize).
+import { HeadlessProvider } from "../test/helpers/sdk-oauth-client.ts";
 import { OAUTH_POLICY, oauthPolicy } from "../test/oauth/helpers.ts";
 import { runWrk, type LoadResult } from "./bench/load.ts";
 import { LISTENING, listeningUrl } from "./bench/mcpgw.ts";
 import { REQUEST_BODIES } from "./bench/messages.ts";
 import { nginxBinary } from "./bench/nginx.ts";
 import { freePort, LISTENING_LINE, spawnManaged, stopAll, waitForPort, which, type ManagedProcess } from "./bench/processes.ts";
-import { parseConsentForm } from "./bench/oauth-client.ts";
 import { postgresBinDir, startPostgresCluster, type PostgresCluster } from "./postgres-cluster.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const ROUTE = "/mcp/fleet";
-const REDIRECT = "http://127.0.0.1:53682/callback";
 const MAX_ATTEMPTS = 3;
 
 const { values: args } = parseArgs({ options: { seconds: { type: "string" }, clients: { type: "string" }, "no-bench": { type: "boolean" } } });
@@ -70,70 +69,6 @@ ${instances.map((i) => `    server ${i} max_fails=1 fail_timeout=2s;`).join("\n"
   }
 }
 `;
-}
-
-/** The MCP SDK's OAuth client with the browser leg walked over HTTP: dev-login, the consent form, Authorize. */
-class HeadlessProvider implements OAuthClientProvider {
-  client: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = "";
-  code: string | undefined;
-  private readonly cookies = new Map<string, string>();
-  readonly redirectUrl = REDIRECT;
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: "fleet-demo", redirect_uris: [REDIRECT], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none" };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(t: OAuthTokens) {
-    this.saved = t;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-  private async visit(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const response = await fetch(url, { ...init, headers, redirect: "manual" });
-    for (const c of response.headers.getSetCookie()) {
-      const pair = c.split(";")[0]!;
-      this.cookies.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
-    }
-    return response;
-  }
-  async redirectToAuthorization(authorizationUrl: URL) {
-    let url = authorizationUrl.href;
-    let response = await this.visit(url);
-    while (response.status >= 300 && response.status < 400) {
-      url = new URL(response.headers.get("location")!, url).href;
-      await response.arrayBuffer();
-      if (url.startsWith(REDIRECT)) break;
-      response = await this.visit(url);
-    }
-    if (!url.startsWith(REDIRECT)) {
-      const form = parseConsentForm(await response.text());
-      const action = new URL(form.action, url);
-      const decided = await this.visit(action.href, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", origin: action.origin },
-        body: new URLSearchParams({ ...form.fields, decision: "approve" }),
-      });
-      await decided.arrayBuffer();
-      url = new URL(decided.headers.get("location") ?? `about:blank#consent-${decided.status}`, action).href;
-    }
-    this.code = new URL(url).searchParams.get("code") ?? undefined;
-    if (!this.code) throw new Error(`the authorization ended without a code at ${url}`);
-  }
 }
 
 interface Worker {
