@@ -55,7 +55,19 @@ const OAuthSettingsSchema = v.strictObject({
   maxRegisteredClients: v.optional(PositiveInt, 10_000),
   maxPendingAuthorizations: v.optional(PositiveInt, 10_000),
   unusedClientTtlHours: v.optional(v.pipe(v.number(), v.minValue(1 / 60), v.maxValue(90 * 24)), 24),
+  // How long a validated access token is trusted without asking the store: the longest a revocation
+  // made on another instance goes unseen when revocation notices are not delivered (docs/fleet.md).
+  tokenCacheSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3600)), 10),
 });
+
+/** "sqlite" (the data dir's file, the default) or the PostgreSQL database a fleet shares (docs/fleet.md). */
+export const StoreSetting = v.pipe(
+  v.string(),
+  v.check(
+    (s) => s === "sqlite" || /^postgres(ql)?:\/\/[^/\s]+(\/[^\s]*)?$/i.test(s),
+    'must be "sqlite" or a URL such as postgres://user:password@db.internal:5432/mcpgw (put the password in $env)',
+  ),
+);
 
 /** The `mcpgw` block: self-hosting settings Zuplo's cloud decides for its users. All optional. */
 export const SettingsSchema = v.strictObject({
@@ -88,6 +100,7 @@ export const SettingsSchema = v.strictObject({
     {},
   ),
   mtlsCertificates: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/)), MtlsEntry), {}),
+  store: v.optional(StoreSetting),
   oauth: v.optional(OAuthSettingsSchema, {}),
 });
 
@@ -175,6 +188,7 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
       proxy: mcpgw.proxy,
       devLogin: { users: mcpgw.devLogin.users },
       mtlsCertificates: mtls,
+      ...(mcpgw.store ? { store: mcpgw.store } : {}),
       oauth: mcpgw.oauth,
     },
   };

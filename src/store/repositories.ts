@@ -314,6 +314,9 @@ export interface Repositories {
  */
 export type StoreHealth = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string; readonly hint: string };
 
+/** What another instance of a fleet revoked; `unknown` when notices may have been missed (forget all). */
+export type Revocation = { readonly kind: "token"; readonly tokenHash: string } | { readonly kind: "grant"; readonly grantId: string } | { readonly kind: "unknown" };
+
 export interface Store extends Repositories {
   /** Where the data lives, for logs (a file path; a redacted URL for a server). */
   readonly location: string;
@@ -327,5 +330,12 @@ export interface Store extends Repositories {
   checkIntegrity(): Promise<string[]>;
   /** A cheap check that writes can succeed (no write of its own): asked on every readiness probe. */
   health(): Promise<StoreHealth>;
+  /** True when other gateway processes share this store (a fleet): it then needs the fleet's key. */
+  readonly shared?: boolean;
+  /**
+   * Shared stores: calls `listener` for every revocation committed by any instance (this one included),
+   * until the returned function is called. Absent when only this process writes the store.
+   */
+  watchRevocations?(listener: (revocation: Revocation) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

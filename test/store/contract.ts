@@ -135,6 +135,13 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(await store.health()).toEqual({ ok: true });
     }));
 
+    it("keeps the first value a meta key was set to", withStore(async (store) => {
+      expect(await store.meta.get("k")).toBeUndefined();
+      expect(await store.meta.setIfAbsent("k", "first")).toBe("first");
+      expect(await store.meta.setIfAbsent("k", "second")).toBe("first");
+      expect(await store.meta.get("k")).toBe("first");
+    }));
+
     it("commits a transaction's writes together", withStore(async (store) => {
       await store.transaction(async (tx) => {
         await tx.tokens.insertGrant(grant("g3"));

@@ -1,0 +1,26 @@
+import type { SQL } from "bun";
+import type { ClientRepository, ClientRow } from "../repositories.ts";
+import { ms } from "./rows.ts";
+
+export class PostgresClientRepository implements ClientRepository {
+  constructor(private readonly sql: SQL) {}
+
+  async insert(row: ClientRow): Promise<void> {
+    await this.sql`INSERT INTO oauth_clients (client_id, secret_hash, metadata, created_at, expires_at)
+      VALUES (${row.clientId}, ${row.secretHash}, ${row.metadata}, ${row.createdAt}, ${row.expiresAt})`;
+  }
+
+  async find(clientId: string, now: number): Promise<ClientRow | undefined> {
+    const [row] = await this.sql<ClientRow[]>`SELECT client_id AS "clientId", secret_hash AS "secretHash", metadata, created_at AS "createdAt",
+      expires_at AS "expiresAt" FROM oauth_clients WHERE client_id = ${clientId} AND expires_at > ${now}`;
+    return row && { ...row, createdAt: ms(row.createdAt), expiresAt: ms(row.expiresAt) };
+  }
+
+  async sweep(now: number): Promise<number> {
+    // One statement: the consents go with their clients (both deletes see the same snapshot).
+    const [row] = await this.sql<{ n: string }[]>`WITH gone AS (DELETE FROM oauth_clients WHERE expires_at <= ${now} RETURNING client_id),
+      consents AS (DELETE FROM oauth_consents WHERE client_id IN (SELECT client_id FROM gone))
+      SELECT count(*) AS n FROM gone`;
+    return ms(row!.n);
+  }
+}
