@@ -288,6 +288,13 @@ export interface UpstreamConnectionRepository {
   takeConnectState(stateHash: string, now: number): Promise<UpstreamConnectStateRow | undefined>;
   /** Removes expired connect states; returns how many. */
   sweep(now: number): Promise<number>;
+  /**
+   * Runs `fn` (a refresh of this connection) while no other gateway sharing the store runs one for the
+   * same connection, and returns what it returns: across a fleet one instance spends the refresh token,
+   * the others wait and then find its new tokens. A store only one process uses (SQLite, under the
+   * data-dir lock) just runs `fn`; the runtime's in-process single-flight does the rest.
+   */
+  exclusively<T>(subject: string, upstreamId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** Small gateway-wide values (gateway_meta): e.g. the data-dir key check. */

@@ -3,7 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StoreError } from "../../src/store/errors.ts";
-import { checkFleetKey, parseFleetKey } from "../../src/store/fleet-key.ts";
+import { parseFleetKey } from "../../src/store/fleet-key.ts";
+import { checkDataKey, SealingKey } from "../../src/store/sealed.ts";
 import { openSqliteStore } from "../../src/store/sqlite/open.ts";
 
 const bytes = () => crypto.getRandomValues(new Uint8Array(32));
@@ -32,17 +33,25 @@ describe("the fleet key", () => {
     expect(codeOf(() => parseFleetKey(Buffer.from(new Uint8Array(48)).toString("base64url")))).toBe("MCPGW_STORE_FLEET_KEY_INVALID");
   });
 
-  it("is remembered by the store on first use, and another key is refused afterwards", async () => {
+  it("is checked by the store like a data dir's key, with the fleet's message and hint", async () => {
     const store = openSqliteStore(mkdtempSync(join(tmpdir(), "mcpgw-fleet-key-")));
+    const fleet = { kind: "fleet", location: "postgres://gw:***@db/mcpgw" } as const;
     try {
       const first = bytes();
-      await checkFleetKey(store.meta, first, "test store");
-      await checkFleetKey(store.meta, first, "test store");
-      const refused = await checkFleetKey(store.meta, bytes(), "test store").catch((err: unknown) => err);
+      await checkDataKey(store.meta, new SealingKey(first), fleet);
+      await checkDataKey(store.meta, new SealingKey(first), fleet);
+      const refused = await checkDataKey(store.meta, new SealingKey(bytes()), fleet).catch((err: unknown) => err);
       expect(refused).toBeInstanceOf(StoreError);
       expect((refused as StoreError).code).toBe("MCPGW_STORE_FLEET_KEY_MISMATCH");
-      // Only a check value is stored, never the key.
-      const stored = (await store.meta.get("fleet_key_check"))!;
+      expect((refused as StoreError).message).toContain("MCPGW_DATA_KEY");
+      expect((refused as StoreError).message).toContain("postgres://gw:***@db/mcpgw");
+      expect((refused as StoreError).hint).toContain("same MCPGW_DATA_KEY");
+      // The same check refuses a data dir's wrong secret.key, saying so.
+      const file = await checkDataKey(store.meta, new SealingKey(bytes()), { kind: "file", path: "/data/secret.key" }).catch((err: unknown) => err);
+      expect((file as StoreError).code).toBe("MCPGW_STORE_SECRET_KEY_MISMATCH");
+      expect((file as StoreError).message).toContain("/data/secret.key");
+      // Only a box sealed under the key is stored, never the key.
+      const stored = (await store.meta.get("data_key_check"))!;
       expect(stored).not.toContain(Buffer.from(first).toString("base64url"));
     } finally {
       await store.close();

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/store/open.ts";
 import { PG_MIGRATIONS } from "../../src/store/postgres/migrations.ts";
+import { MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
 import { openPostgresStore, redactedUrl } from "../../src/store/postgres/open.ts";
 import type { Revocation } from "../../src/store/repositories.ts";
 import { CLUSTER_START_TIMEOUT_MS, describeWithPostgres, freshSchema, sharedPostgres } from "../helpers/postgres.ts";
@@ -30,11 +31,12 @@ describeWithPostgres("opening the PostgreSQL store", () => {
   it("applies each migration once when four instances start at the same moment", async () => {
     const schema = freshSchema();
     // A slow last migration holds the window open: without the lock, the others would apply it too and fail.
-    const migrations = [...PG_MIGRATIONS, { version: 3, name: "slow", sql: "SELECT pg_sleep(0.3); CREATE TABLE slow_marker (x INTEGER);" }];
+    const next = PG_MIGRATIONS.length + 1;
+    const migrations = [...PG_MIGRATIONS, { version: next, name: "slow", sql: "SELECT pg_sleep(0.3); CREATE TABLE slow_marker (x INTEGER);" }];
     const stores = await Promise.all([1, 2, 3, 4].map(() => openPostgresStore(url, { schema, migrations })));
-    expect(stores.map((s) => s.schemaVersion)).toEqual([3, 3, 3, 3]);
+    expect(stores.map((s) => s.schemaVersion)).toEqual([next, next, next, next]);
     const applied = await stores[0]!.sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`;
-    expect(applied.map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(applied.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
     await Promise.all(stores.map((s) => s.close()));
   });
 
@@ -45,7 +47,7 @@ describeWithPostgres("opening the PostgreSQL store", () => {
     const err = await errorOf(openPostgresStore(url, { schema }));
     expect(err.code).toBe("MCPGW_STORE_SCHEMA_TOO_NEW");
     expect(err.hint).toContain("every instance");
-    expect((await first.sql`SELECT count(*)::int AS n FROM schema_migrations`)[0].n).toBe(3);
+    expect((await first.sql`SELECT count(*)::int AS n FROM schema_migrations`)[0].n).toBe(PG_MIGRATIONS.length + 1);
     await first.close();
   });
 
@@ -85,6 +87,17 @@ describeWithPostgres("opening the PostgreSQL store", () => {
     ]);
     await stop();
     await Promise.all([here.close(), there.close()]);
+  });
+});
+
+describe("the PostgreSQL schema history", () => {
+  it("is SQLite's, version for version: schemaVersion means the same feature on both backends", () => {
+    expect(PG_MIGRATIONS.map((m) => `${m.version} ${m.name}`)).toEqual(MIGRATIONS.map((m) => `${m.version} ${m.name}`));
+  });
+
+  it("creates the tables SQLite's creates", () => {
+    const tables = (ms: readonly { sql: string }[]) => ms.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE (\w+)/g)].map((t) => t[1])).sort();
+    expect(tables(PG_MIGRATIONS)).toEqual(tables(MIGRATIONS));
   });
 });
 

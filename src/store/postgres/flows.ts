@@ -20,10 +20,21 @@ export class PostgresFlowRepository implements FlowRepository {
     return row && { ...row, createdAt: ms(row.createdAt), expiresAt: ms(row.expiresAt) };
   }
 
+  async countRequests(now: number): Promise<number> {
+    const [row] = await this.sql<{ n: string }[]>`SELECT count(*) AS n FROM oauth_authorization_requests WHERE expires_at > ${now}`;
+    return ms(row!.n);
+  }
+
   async bindRequest(requestId: string, sessionHash: string, csrfHash: string): Promise<boolean> {
     // First browser session to open the request owns it: another session cannot re-bind it to itself.
     const result = await this.sql`UPDATE oauth_authorization_requests SET session_hash = ${sessionHash}, csrf_hash = ${csrfHash}
       WHERE request_id = ${requestId} AND (session_hash IS NULL OR session_hash = ${sessionHash})`;
+    return result.count > 0;
+  }
+
+  async releaseRequest(requestId: string, sessionHash: string): Promise<boolean> {
+    const result = await this.sql`UPDATE oauth_authorization_requests SET session_hash = NULL, csrf_hash = NULL
+      WHERE request_id = ${requestId} AND session_hash = ${sessionHash}`;
     return result.count > 0;
   }
 

@@ -109,4 +109,64 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     );
     `,
   },
+  {
+    // Per-user upstream OAuth (issue 21): sealed boxes (src/store/sealed.ts) are BYTEA.
+    version: 3,
+    name: "upstream_connections",
+    sql: `
+    CREATE TABLE upstream_connections (
+      subject TEXT NOT NULL,
+      upstream_id TEXT NOT NULL,
+      auth_profile_id TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('active', 'reconsent_required')),
+      sealed_tokens BYTEA NOT NULL,
+      scope TEXT,
+      access_expires_at BIGINT,
+      connected_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      updated_at BIGINT NOT NULL,
+      PRIMARY KEY (subject, upstream_id)
+    );
+    CREATE INDEX upstream_connections_upstream ON upstream_connections (upstream_id);
+
+    CREATE TABLE upstream_clients (
+      auth_profile_id TEXT PRIMARY KEY,
+      issuer TEXT NOT NULL,
+      client_id TEXT NOT NULL,
+      sealed_secret BYTEA,
+      token_endpoint_auth_method TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('dcr', 'cimd')),
+      created_at BIGINT NOT NULL
+    );
+
+    CREATE TABLE upstream_connect_states (
+      state_hash TEXT PRIMARY KEY,
+      subject TEXT NOT NULL,
+      upstream_id TEXT NOT NULL,
+      sealed_flow BYTEA NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX upstream_connect_states_expiry ON upstream_connect_states (expires_at);
+    `,
+  },
+  {
+    // Federated browser login (issue 20): sign-ins in flight at the IdP, taken (deleted) by the callback.
+    version: 4,
+    name: "oauth_login_states",
+    sql: `
+    CREATE TABLE oauth_login_states (
+      state_hash TEXT PRIMARY KEY,
+      request_id TEXT NOT NULL,
+      nonce_hash TEXT NOT NULL,
+      browser_hash TEXT NOT NULL,
+      redirect_uri TEXT NOT NULL,
+      pkce INTEGER NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX oauth_login_states_expiry ON oauth_login_states (expires_at);
+    `,
+  },
 ];

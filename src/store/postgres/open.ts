@@ -4,6 +4,9 @@ import type { Migration } from "../sqlite/migrations.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { PostgresStore } from "./store.ts";
 
+/** Connections for fleet-wide locks (PostgresStore.exclusive), opened only while refreshes run. */
+export const LOCK_CONNECTIONS = 4;
+
 export interface OpenPostgresOptions {
   /** Connections in this process's pool (default 10; see docs/fleet.md#sizing). */
   maxConnections?: number;
@@ -33,21 +36,24 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
   if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
     throw new StoreError("MCPGW_STORE_URL_INVALID", `"${options.schema}" is not a plain schema name.`, "Use lower-case letters, digits and underscores.");
   }
-  let sql: SQL;
-  try {
-    sql = new SQL(url, {
+  const connect = (max: number, idleTimeout: number) =>
+    new SQL(url, {
       adapter: "postgres",
-      max: options.maxConnections ?? 10,
+      max,
       connectionTimeout: 10,
-      idleTimeout: 60,
+      idleTimeout,
       connection: { application_name: "mcpgw", ...(options.schema ? { search_path: options.schema } : {}) },
     });
+  let sql: SQL;
+  try {
+    sql = connect(options.maxConnections ?? 10, 60);
   } catch (err) {
     throw new StoreError("MCPGW_STORE_URL_INVALID", `The store URL ${location} is not a usable PostgreSQL URL: ${(err as Error).message}.`, "Write it as postgres://user:password@host:5432/database (docs/fleet.md).", { cause: err });
   }
   try {
     const schemaVersion = await migrate(sql, location, options.schema, options.migrations ?? PG_MIGRATIONS);
-    return new PostgresStore(sql, location, schemaVersion);
+    // Fleet-wide locks (upstream refresh) hold a connection while they wait: a few, apart from the pool.
+    return new PostgresStore(sql, location, schemaVersion, () => connect(LOCK_CONNECTIONS, 10));
   } catch (err) {
     await sql.close({ timeout: 0 });
     if (err instanceof StoreError) throw err;

@@ -16,6 +16,10 @@ export class PostgresSessionRepository implements SessionRepository {
     return row && { ...row, createdAt: ms(row.createdAt), expiresAt: ms(row.expiresAt) };
   }
 
+  async delete(sessionHash: string): Promise<boolean> {
+    return (await this.sql`DELETE FROM oauth_browser_sessions WHERE session_hash = ${sessionHash}`).count > 0;
+  }
+
   async sweep(now: number): Promise<number> {
     return (await this.sql`DELETE FROM oauth_browser_sessions WHERE expires_at <= ${now}`).count;
   }

@@ -1,5 +1,5 @@
 import type { SQL } from "bun";
-import type { CodeRow, GrantRow, TokenKind, TokenRepository, TokenSweepCounts, TokenView } from "../repositories.ts";
+import type { CodeRow, GrantFilter, GrantRow, GrantSummary, TokenKind, TokenRepository, TokenSweepCounts, TokenView } from "../repositories.ts";
 import { REVOCATION_CHANNEL } from "./revocations.ts";
 import { ms, msOrNull } from "./rows.ts";
 
@@ -85,5 +85,30 @@ export class PostgresTokenRepository implements TokenRepository {
       grants AS (DELETE FROM oauth_grants WHERE expires_at <= ${now} RETURNING 1)
       SELECT (SELECT count(*) FROM codes) AS codes, (SELECT count(*) FROM tokens) AS tokens, (SELECT count(*) FROM grants) AS grants`;
     return { codes: ms(row!.codes), tokens: ms(row!.tokens), grants: ms(row!.grants) };
+  }
+
+  async listGrants(filter: GrantFilter, now: number): Promise<GrantSummary[]> {
+    // Admin only (mcpgw tokens list/revoke): an absent member of the filter matches every grant.
+    const subject = filter.subject ?? null;
+    const clientId = filter.clientId ?? null;
+    const activeAt = filter.activeAt ?? null;
+    const rows = await this.sql<(GrantRow & { accessTokens: string; refreshTokens: string })[]>`SELECT g.grant_id AS "grantId", g.client_id AS "clientId",
+      g.subject, g.claims, g.resource, g.operation_id AS "operationId", g.scope, g.created_at AS "createdAt", g.expires_at AS "expiresAt", g.revoked_at AS "revokedAt",
+      (SELECT count(*) FROM oauth_tokens t WHERE t.grant_id = g.grant_id AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ${now}) AS "accessTokens",
+      (SELECT count(*) FROM oauth_tokens t WHERE t.grant_id = g.grant_id AND t.kind = 'refresh' AND t.revoked_at IS NULL AND t.rotated_at IS NULL
+        AND t.expires_at > ${now}) AS "refreshTokens"
+      FROM oauth_grants g
+      WHERE (${subject}::text IS NULL OR g.subject = ${subject}::text)
+        AND (${clientId}::text IS NULL OR g.client_id = ${clientId}::text)
+        AND (${activeAt}::bigint IS NULL OR (g.revoked_at IS NULL AND g.expires_at > ${activeAt}::bigint))
+      ORDER BY g.created_at DESC, g.grant_id COLLATE "C"`;
+    return rows.map((row) => ({
+      ...row,
+      createdAt: ms(row.createdAt),
+      expiresAt: ms(row.expiresAt),
+      revokedAt: msOrNull(row.revokedAt),
+      accessTokens: ms(row.accessTokens),
+      refreshTokens: ms(row.refreshTokens),
+    }));
   }
 }
