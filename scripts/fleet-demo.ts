@@ -128,6 +128,19 @@ async function startInstance(name: string, projectDir: string, dir: string, stor
   return { process: proc, origin: listeningUrl(proc.ready[0]) };
 }
 
+/** The dev_login_link `mcpgw dev` logs right after it listens (a JSON line in its log file). */
+async function devLoginLinkIn(logFile: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    for (const line of readFileSync(logFile, "utf8").split("\n")) {
+      if (!line.includes('"dev_login_link"')) continue;
+      const url = (JSON.parse(line) as { url?: string }).url;
+      if (url) return url;
+    }
+    await Bun.sleep(50);
+  }
+  throw new Error(`no dev_login_link line in ${logFile}`);
+}
+
 function nginxCounts(accessLog: string): { byInstance: Map<string, number>; status502: number } {
   const byInstance = new Map<string, number>();
   let status502 = 0;
@@ -158,7 +171,9 @@ async function main(): Promise<number> {
     const nginxPort = freePort();
     const publicOrigin = `http://127.0.0.1:${nginxPort}`;
     const projectDir = writeProject({
-      zuplo: { ...MCP_ZUPLO, mcpgw: { publicOrigin, oauth: { tokenCacheSeconds: 10 } } },
+      // Every client reaches the gateways from nginx's address: the per-address OAuth endpoint limits
+      // (register 20/min…) would count them all as one client, so they are off for the demo.
+      zuplo: { ...MCP_ZUPLO, mcpgw: { publicOrigin, oauth: { tokenCacheSeconds: 10, rateLimits: { register: false, authorize: false, token: false } } } },
       policies: { policies: [oauthPolicy()] },
       routes: routesDoc({ [ROUTE]: { "get,post": mcpRoute("fleet", upstreamUrl, [OAUTH_POLICY]) } }),
     });
@@ -174,11 +189,16 @@ async function main(): Promise<number> {
     await waitForPort(`${publicOrigin}/__mcpgw/health/ready`, 5_000, "nginx");
     say(`nginx round-robin on ${publicOrigin}`);
 
+    // dev-login answers only browsers that opened the start-up link once. Its key comes from the fleet
+    // key, so gateway-a's link, opened through nginx, is good on whichever instance serves the sign-in.
+    const printed = new URL(await devLoginLinkIn(join(dir, "gateway-a.log")));
+    const devLoginLink = `${publicOrigin}${printed.pathname}${printed.search}`;
+
     // Every client's OAuth flow (PRM → AS metadata → DCR → authorize → dev-login → consent → token) through nginx.
     const endpoint = new URL(`${publicOrigin}${ROUTE}`);
     const workers: Worker[] = [];
     for (let id = 0; id < CLIENTS; id++) {
-      const provider = new HeadlessProvider();
+      const provider = new HeadlessProvider(undefined, devLoginLink);
       workers.push({ id, provider, client: await connect(endpoint, provider), ok: 0, retried: 0, failed: 0 });
     }
     say(`${CLIENTS} SDK clients signed in through nginx (DCR, PKCE, dev-login, consent, token)`);

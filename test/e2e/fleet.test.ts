@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
+import { DEV_LOGIN_KEY_COOKIE } from "../../src/oauth/dev-login.ts";
 import { openPostgresStore } from "../../src/store/postgres/open.ts";
 import { MCP_ZUPLO } from "../helpers/project.ts";
 import { CLUSTER_START_TIMEOUT_MS, describeWithPostgres, sharedPostgres } from "../helpers/postgres.ts";
@@ -17,7 +18,9 @@ const newKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toS
 
 function fleetProject(tokenCacheSeconds: number): string {
   const dir = writeOAuthProject();
-  writeFileSync(join(dir, "zuplo.jsonc"), JSON.stringify({ ...MCP_ZUPLO, mcpgw: { publicOrigin: PUBLIC, oauth: { tokenCacheSeconds } } }));
+  // Every test request comes from 127.0.0.1: the per-address OAuth endpoint limits would count the whole suite as one client.
+  const rateLimits = { register: false, authorize: false, token: false };
+  writeFileSync(join(dir, "zuplo.jsonc"), JSON.stringify({ ...MCP_ZUPLO, mcpgw: { publicOrigin: PUBLIC, oauth: { tokenCacheSeconds, rateLimits } } }));
   return dir;
 }
 
@@ -29,9 +32,19 @@ function startInstance(projectDir: string, storeUrl: string, key: string | undef
   );
 }
 
-/** A browser whose requests for the public origin reach the instance the test names; one cookie jar, as behind a load balancer. */
+/**
+ * A browser whose requests for the public origin reach the instance the test names; one cookie jar, as
+ * behind a load balancer. It holds the dev-login key as a person's browser does once they opened the
+ * start-up link `mcpgw dev` printed (test/oauth/helpers.ts's Browser does the same): the link of one
+ * instance, since the key comes from the fleet key and so is every instance's.
+ */
 class FleetBrowser {
   private readonly cookies = new Map<string, string>();
+
+  constructor(openedLinkOf: RunningGateway) {
+    const link = new URL(openedLinkOf.devLoginUrl ?? "missing:the instance printed no dev-login link");
+    this.cookies.set(DEV_LOGIN_KEY_COOKIE, link.searchParams.get("key")!);
+  }
 
   async visit(via: RunningGateway, publicUrl: string, init: RequestInit = {}): Promise<{ status: number; location: string | null; body: string }> {
     const url = new URL(publicUrl, PUBLIC);
@@ -50,7 +63,7 @@ class FleetBrowser {
 async function authorizeAcross(authorizeOn: RunningGateway, loginOn: RunningGateway, consentOn: RunningGateway): Promise<{ clientId: string; code: string; verifier: string }> {
   const client = await registerClient(authorizeOn.url);
   const { verifier, challenge } = pkcePair();
-  const browser = new FleetBrowser();
+  const browser = new FleetBrowser(authorizeOn);
   const query = new URLSearchParams({ response_type: "code", client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: "S256", resource: RESOURCE, state: "s1" });
   const toLogin = await browser.visit(authorizeOn, `/oauth/authorize?${query}`);
   expect(toLogin.location).toStartWith(`${PUBLIC}/oauth/dev-login?`);
@@ -94,6 +107,12 @@ describeWithPostgres("two gateways on one PostgreSQL", () => {
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it("prints one dev-login link for the fleet: the key comes from the fleet key, not the instance", () => {
+    const keyOf = (gw: RunningGateway) => new URL(gw.devLoginUrl!).searchParams.get("key");
+    expect(keyOf(a)).toBeTruthy();
+    expect(keyOf(a)).toBe(keyOf(b));
   });
 
   it("runs authorize on A, dev-login and consent on B, the token request on A, and both serve the token", async () => {
