@@ -134,6 +134,10 @@ export const ZuploFileDocs: OptionDocs = {
     "mcpgw.devLogin": "The loopback dev-login (`mcpgw dev` only).",
     "mcpgw.devLogin.users":
       "An mcpgw extension: local identities dev-login offers instead of the single `dev-browser-user`, subject → claims, e.g. `{ \"alice\": { \"roles\": [\"admin\"] } }`. Dev-login then shows a picker, and the claims flow into tokens as an IdP's would (for trying `rolesAndGroups` locally).",
+    "mcpgw.store":
+      "`sqlite` (the data dir's file) or the `postgres://` URL of the database a fleet of gateways shares ([fleet.md](../fleet.md)); `--store` / `MCPGW_STORE` win over it, `DATABASE_URL` comes after it. Read at start: a change takes a restart (`store_change_needs_restart`).",
+    "mcpgw.oauth.tokenCacheSeconds":
+      "How long a validated access token is trusted without asking the store; `0` asks on every request. In a fleet, the longest a revocation made on another instance can go unseen when its notice is lost ([fleet.md](../fleet.md#the-revocation-window)).",
     "mcpgw.mtlsCertificates": "Client certificates for upstream mTLS, by the id `McpProxyHandler`'s `mtlsCertificate` names.",
     "mcpgw.mtlsCertificates.<name>.certFile": `PEM file of the client certificate (and its intermediate chain). ${MTLS_PEM}`,
     "mcpgw.mtlsCertificates.<name>.keyFile": `PEM file of the certificate's private key. ${MTLS_PEM}`,
