@@ -24,9 +24,9 @@ function fleetProject(tokenCacheSeconds: number): string {
   return dir;
 }
 
-function startInstance(projectDir: string, storeUrl: string, key: string | undefined): Promise<RunningGateway> {
+function startInstance(projectDir: string, storeUrl: string, key: string | undefined, dataDir = tempDataDir()): Promise<RunningGateway> {
   return serve(
-    { projectDir, port: 0, host: "127.0.0.1", dataDir: tempDataDir(), store: storeUrl, logLevel: "silent", logFormat: "json" },
+    { projectDir, port: 0, host: "127.0.0.1", dataDir, store: storeUrl, logLevel: "silent", logFormat: "json" },
     "dev",
     key === undefined ? {} : { MCPGW_DATA_KEY: key },
   );
@@ -169,6 +169,13 @@ describeWithPostgres("two gateways on one PostgreSQL", () => {
     expect(status).toBe(401);
   });
 
+  it("does not take the data-dir lock: two instances of a shared store may even share a data dir", async () => {
+    const project = fleetProject(10);
+    const dataDir = tempDataDir();
+    const [c, d] = await Promise.all([startInstance(project, storeUrl, key, dataDir), startInstance(project, storeUrl, key, dataDir)]);
+    await Promise.all([c.stop(), d.stop()]);
+  });
+
   it("refuses to start an instance whose fleet key differs, or that has none", async () => {
     const project = fleetProject(10);
     await expect(startInstance(project, storeUrl, newKey())).rejects.toMatchObject({ code: "MCPGW_STORE_FLEET_KEY_MISMATCH" });
@@ -177,6 +184,18 @@ describeWithPostgres("two gateways on one PostgreSQL", () => {
 });
 
 describe("a gateway on its own SQLite store", () => {
+  it("keeps the data-dir lock: a second gateway on the same data dir is refused", async () => {
+    const project = writeOAuthProject();
+    const dataDir = tempDataDir();
+    const settings = { projectDir: project, port: 0, host: "127.0.0.1", dataDir, logLevel: "silent", logFormat: "json" } as const;
+    const first = await serve(settings, "dev", {});
+    try {
+      await expect(serve(settings, "dev", {})).rejects.toMatchObject({ code: "MCPGW_STORE_DATA_DIR_LOCKED" });
+    } finally {
+      await first.stop();
+    }
+  });
+
   it("starts without a fleet key (its key lives in the data dir)", async () => {
     const gw = await serve({ projectDir: writeOAuthProject(), port: 0, host: "127.0.0.1", dataDir: tempDataDir(), logLevel: "silent", logFormat: "json" }, "dev", {});
     await gw.stop();
