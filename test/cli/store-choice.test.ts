@@ -1,6 +1,9 @@
 import { describe, expect, it } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { serveSettings } from "../../src/cli/args.ts";
 import { chooseStore } from "../../src/cli/store-choice.ts";
+import { startGateway, writeOAuthProject } from "../oauth/helpers.ts";
 
 const PG = "postgres://mcpgw:pw@db:5432/mcpgw";
 
@@ -18,5 +21,25 @@ describe("which store a gateway opens", () => {
     expect(chooseStore("sqlite", PG, { DATABASE_URL: PG })).toEqual({ url: undefined, source: "--store/MCPGW_STORE" });
     expect(chooseStore(undefined, "sqlite", { DATABASE_URL: PG })).toEqual({ url: undefined, source: "mcpgw.store" });
     expect(chooseStore(undefined, undefined, { DATABASE_URL: "mysql://db/app" })).toEqual({ url: undefined, source: "default" });
+  });
+});
+
+describe("a change of mcpgw.store while serving", () => {
+  it("keeps the store the gateway started with, and says that a restart is needed", async () => {
+    const project = writeOAuthProject();
+    const gw = await startGateway(project, { logLevel: "info" });
+    try {
+      const zuploPath = join(project, "zuplo.jsonc");
+      const zuplo = JSON.parse(readFileSync(zuploPath, "utf8")) as { mcpgw: Record<string, unknown> };
+      writeFileSync(zuploPath, JSON.stringify({ ...zuplo, mcpgw: { ...zuplo.mcpgw, store: PG } }));
+      expect(gw.reload()).toBe(true);
+      const warning = gw.logs.find((l) => l.event === "store_change_needs_restart");
+      expect(warning).toMatchObject({ level: "warn", path: join(gw.dataDir, "mcpgw.sqlite") });
+      // The reload itself went through, on the SQLite store it started with.
+      expect(gw.logs.filter((l) => l.event === "store_opened")).toHaveLength(1);
+      expect(gw.logs.some((l) => l.event === "config_reloaded")).toBe(true);
+    } finally {
+      await gw.stop();
+    }
   });
 });
