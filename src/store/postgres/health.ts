@@ -42,7 +42,7 @@ export async function postgresHealth(sql: SQL, location: string, lastWriteFailur
   } finally {
     clearTimeout(timer);
   }
-  if (answer === "timeout") return problem("MCPGW_STORE_UNREACHABLE", `The store ${location} did not answer within ${HEALTH_TIMEOUT_MS} ms.`);
+  if (answer === "timeout") return problem("MCPGW_STORE_UNREACHABLE", `The store ${location} did not answer within ${HEALTH_TIMEOUT_MS} ms (down, unreachable, or every pooled connection busy).`);
   const [row] = answer;
   if (row?.standby || row?.readOnly === "on") return problem("MCPGW_STORE_READ_ONLY", `The store ${location} is ${row.standby ? "a standby" : "read-only"}: it cannot take writes.`);
   if (lastWriteFailure && now - lastWriteFailure.at < FAILURE_MEMORY_MS) {
