@@ -12,6 +12,7 @@ export const SERVE_OPTIONS = {
   port: { type: "string" },
   host: { type: "string" },
   "data-dir": { type: "string" },
+  store: { type: "string" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
   "admin-port": { type: "string" },
@@ -32,6 +33,8 @@ export interface ServeSettings {
   port: number;
   host: string;
   dataDir: string | undefined;
+  /** "sqlite" or a postgres:// URL from --store / MCPGW_STORE (ahead of mcpgw.store and DATABASE_URL). */
+  store?: string | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** The admin listener (GET /metrics): off unless a port is given. */
@@ -56,7 +59,7 @@ export function serveSettings(values: Record<string, string | boolean | undefine
   const host = str("host", "MCPGW_HOST") ?? "127.0.0.1";
   if (host.trim() === "") throw new UsageError("--host must not be empty.");
   const admin = adminSettings(str("admin-port", "MCPGW_ADMIN_PORT"), str("admin-host", "MCPGW_ADMIN_HOST"), env.MCPGW_ADMIN_TOKEN);
-  return { projectDir: str("project", "MCPGW_PROJECT") ?? ".", port, host, dataDir: str("data-dir", "MCPGW_DATA_DIR"), logLevel, logFormat, ...(admin ? { admin } : {}) };
+  return { projectDir: str("project", "MCPGW_PROJECT") ?? ".", port, host, dataDir: str("data-dir", "MCPGW_DATA_DIR"), store: str("store", "MCPGW_STORE"), logLevel, logFormat, ...(admin ? { admin } : {}) };
 }
 
 /**
@@ -89,6 +92,9 @@ export const SERVE_HELP_OPTIONS = `Options:
   --host ADDR          address to bind (env MCPGW_HOST; default 127.0.0.1)
   --data-dir DIR       where the SQLite store and generated secrets live
                        (env MCPGW_DATA_DIR; default: DIR/.mcpgw, or $STATE_DIRECTORY under systemd for start)
+  --store URL          postgres://… to share one store among several gateways (env MCPGW_STORE; then
+                       mcpgw.store in zuplo.jsonc, then DATABASE_URL; default sqlite: the data dir's file).
+                       A shared store needs the fleet key in MCPGW_DATA_KEY (docs/fleet.md)
   --log-level LEVEL    trace|debug|info|warn|error|fatal|silent (env MCPGW_LOG_LEVEL; default info)
   --log-format FORMAT  json|pretty (env MCPGW_LOG_FORMAT; default json, one JSON object per line,
                        except pretty for \`mcpgw dev\` on a terminal)

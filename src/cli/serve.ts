@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadProject } from "../config/load.ts";
+import { loadProject, type LoadResult } from "../config/load.ts";
 import { errorsOnly, formatProblem, type ConfigProblem } from "../config/problems.ts";
 import type { GatewayConfig } from "../config/types.ts";
 import { buildApp, buildUnconfiguredApp, HEALTH_READY, type Gateway, type Readiness } from "../gateway/app.ts";
@@ -9,9 +9,11 @@ import { errorFields, type LineSink, type Logger } from "../log/logger.ts";
 import type { ObserverSink } from "../observe/observer.ts";
 import { devLoginKeyFor, devLoginLink } from "../oauth/dev-login.ts";
 import { createServices } from "../services/compose.ts";
+import { FLEET_KEY_ENV } from "../store/fleet-key.ts";
 import type { ServeSettings } from "./args.ts";
 import { routeLines } from "./route-lines.ts";
 import { setUpObservability } from "./observability.ts";
+import { chooseStore } from "./store-choice.ts";
 
 export interface RunningGateway {
   readonly url: string;
@@ -48,18 +50,24 @@ export interface ServeOptions {
 export async function serve(settings: ServeSettings, mode: "dev" | "start", env: Record<string, string | undefined> = process.env, options: ServeOptions = {}): Promise<RunningGateway> {
   const projectDir = resolve(settings.projectDir);
   const dataDir = resolve(settings.dataDir ?? (mode === "start" && env.STATE_DIRECTORY ? env.STATE_DIRECTORY : join(projectDir, ".mcpgw")));
+  // The project is read before the store opens, for mcpgw.store; the first load() reuses this result.
+  const firstLoad = loadProject(projectDir, { env });
+  const projectStore = firstLoad.ok ? firstLoad.config.settings.store : undefined;
+  const storeChoice = chooseStore(settings.store, projectStore, env);
   // Metrics (--admin-port) and traces (OTEL_EXPORTER_OTLP_ENDPOINT) are event sinks: docs/observability.md.
   const observability = await setUpObservability(settings.admin, env);
   const services = await createServices({
     dataDir,
     mode,
+    storeUrl: storeChoice.url,
+    fleetKey: env[FLEET_KEY_ENV],
     listenHost: settings.host,
     log: { level: settings.logLevel, format: settings.logFormat, ...(options.sink ? { sink: options.sink } : {}) },
     sinks: [...observability.sinks, ...(options.eventSinks ?? [])],
   });
   const { log, store } = services;
   warnIfUpstreamConcurrencyCapped(log, process.env);
-  log.info("store_opened", `Store ${store.location} (schema v${store.schemaVersion}).`, { path: store.location, schemaVersion: store.schemaVersion });
+  log.info("store_opened", `Store ${store.location} (schema v${store.schemaVersion}).`, { path: store.location, schemaVersion: store.schemaVersion, shared: store.shared === true, source: storeChoice.source });
 
   let readiness: Readiness = { ready: false, reason: "starting" };
   const getReadiness = () => readiness;
@@ -71,8 +79,8 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     for (const line of routeLines(routes, listenUrl, mode, services.demoUrl)) log.info("route_registered", line.msg, line.fields);
   };
 
-  const load = (initial: boolean): boolean => {
-    const result = loadProject(projectDir, { env });
+  const load = (initial: boolean, preloaded?: LoadResult): boolean => {
+    const result = preloaded ?? loadProject(projectDir, { env });
     if (!result.ok) {
       logProblems(log, initial ? "config_invalid" : "config_reload_rejected", result.problems);
       const count = errorsOnly(result.problems).length;
@@ -95,6 +103,9 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
       }
       // At first start the routes are listed once the gateway listens: their URLs need its port.
       if (url !== undefined) logRoutes(config, url);
+      if (!initial && result.config.settings.store !== projectStore) {
+        log.warn("store_change_needs_restart", "mcpgw.store changed; the gateway keeps using the store it started with until it restarts.", { path: store.location });
+      }
       if (!initial) log.info("config_reloaded", `Configuration reloaded: ${config.routes.length} route(s).`, { routes: config.routes.length });
       return true;
     } catch (err) {
@@ -103,7 +114,7 @@ export async function serve(settings: ServeSettings, mode: "dev" | "start", env:
     }
   };
 
-  const ok = load(true);
+  const ok = load(true, firstLoad);
   if (!ok && mode === "start") {
     await observability.stop();
     await services.stop();

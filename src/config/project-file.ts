@@ -55,7 +55,19 @@ const OAuthSettingsSchema = v.strictObject({
   maxRegisteredClients: v.optional(PositiveInt, 10_000),
   maxPendingAuthorizations: v.optional(PositiveInt, 10_000),
   unusedClientTtlHours: v.optional(v.pipe(v.number(), v.minValue(1 / 60), v.maxValue(90 * 24)), 24),
+  // How long a validated access token is trusted without asking the store: the longest a revocation
+  // made on another instance goes unseen when revocation notices are not delivered (docs/fleet.md).
+  tokenCacheSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3600)), 10),
 });
+
+/** "sqlite" (the data dir's file, the default) or the PostgreSQL database a fleet shares (docs/fleet.md). */
+export const StoreSetting = v.pipe(
+  v.string(),
+  v.check(
+    (s) => s === "sqlite" || /^postgres(ql)?:\/\/[^/\s]+(\/[^\s]*)?$/i.test(s),
+    'must be "sqlite" or a URL such as postgres://user:password@db.internal:5432/mcpgw (put the password in $env)',
+  ),
+);
 
 /** The `mcpgw` block: self-hosting settings Zuplo's cloud decides for its users. All optional. */
 export const SettingsSchema = v.strictObject({
@@ -88,6 +100,7 @@ export const SettingsSchema = v.strictObject({
     {},
   ),
   mtlsCertificates: v.optional(v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]+$/)), MtlsEntry), {}),
+  store: v.optional(StoreSetting),
   oauth: v.optional(OAuthSettingsSchema, {}),
 });
 
@@ -129,6 +142,10 @@ export const ZuploFileDocs: OptionDocs = {
     "mcpgw.devLogin": "The loopback dev-login (`mcpgw dev` only).",
     "mcpgw.devLogin.users":
       "An mcpgw extension: local identities dev-login offers instead of the single `dev-browser-user`, subject → claims, e.g. `{ \"alice\": { \"roles\": [\"admin\"] } }`. Dev-login then shows a picker, and the claims flow into tokens as an IdP's would (for trying `rolesAndGroups` locally).",
+    "mcpgw.store":
+      "`sqlite` (the data dir's file) or the `postgres://` URL of the database a fleet of gateways shares ([fleet.md](../fleet.md)); `--store` / `MCPGW_STORE` win over it, `DATABASE_URL` comes after it. Read at start: a change takes a restart (`store_change_needs_restart`).",
+    "mcpgw.oauth.tokenCacheSeconds":
+      "How long a validated access token is trusted without asking the store; `0` asks on every request. In a fleet, the longest a revocation made on another instance can go unseen when its notice is lost ([fleet.md](../fleet.md#the-revocation-window)).",
     "mcpgw.mtlsCertificates": "Client certificates for upstream mTLS, by the id `McpProxyHandler`'s `mtlsCertificate` names.",
     "mcpgw.mtlsCertificates.<name>.certFile": `PEM file of the client certificate (and its intermediate chain). ${MTLS_PEM}`,
     "mcpgw.mtlsCertificates.<name>.keyFile": `PEM file of the certificate's private key. ${MTLS_PEM}`,
@@ -201,6 +218,7 @@ export function readProjectFile(value: unknown, projectDir: string, sink: Proble
       proxy: mcpgw.proxy,
       devLogin: { users: mcpgw.devLogin.users },
       mtlsCertificates: mtls,
+      ...(mcpgw.store ? { store: mcpgw.store } : {}),
       oauth: mcpgw.oauth,
     },
   };

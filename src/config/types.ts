@@ -17,6 +17,8 @@ export interface GatewaySettings {
   readonly devLogin: { readonly users: Readonly<Record<string, Record<string, unknown>>> };
   /** mTLS client certificates by id, for McpProxyHandler's `mtlsCertificate`. */
   readonly mtlsCertificates: Readonly<Record<string, MtlsCertificate>>;
+  /** "sqlite" or a postgres:// URL; read when the process starts (a change takes a restart). */
+  readonly store?: string;
   /** Bounds on the authorization server: per-address endpoint limits, store caps, unused-client retention. */
   readonly oauth: OAuthSettings;
 }
@@ -32,6 +34,8 @@ export interface OAuthSettings {
   readonly maxPendingAuthorizations: number;
   /** A registration that never obtained a token is removed after this long (then kept 90 days from registration). */
   readonly unusedClientTtlHours: number;
+  /** Seconds a validated access token is trusted without a store lookup (0: every request looks). */
+  readonly tokenCacheSeconds: number;
 }
 
 export interface ProxySettings {

@@ -4,8 +4,9 @@ import { InvalidToken } from "./errors.ts";
 
 // The resource-server check on every MCP request: an opaque `at_` token, looked up by its SHA-256 on a
 // primary key (one B-tree search whatever the table size), with a small LRU of recently validated tokens
-// in front. Revocation in this process evicts at once; `maxCacheAgeMs` bounds how long a revocation made
-// by another process sharing the store can go unseen.
+// in front. Revocation in this process evicts at once; `maxCacheAgeMs` (mcpgw.oauth.tokenCacheSeconds,
+// 10 s by default) bounds how long a revocation made by another process sharing the store can go unseen
+// (with PostgreSQL, revocation notices usually evict sooner: src/oauth/revocation-watch.ts).
 
 export interface ValidatedAccessToken {
   readonly subject: string;
@@ -20,7 +21,7 @@ export interface ValidatedAccessToken {
 
 interface CacheEntry {
   readonly token: ValidatedAccessToken;
-  readonly cachedUntil: number;
+  readonly cachedAt: number;
 }
 
 const ACCESS_TOKEN_SHAPE = /^at_[A-Za-z0-9_-]{43}$/;
@@ -50,14 +51,14 @@ export class AccessTokenValidator {
    * for malformed input. A cached token is checked synchronously: that is every MCP request's hot path;
    * only a cache miss waits for the store.
    */
-  validate(token: string, resource: string, operationId: string): ValidatedAccessToken | Promise<ValidatedAccessToken> {
+  validate(token: string, resource: string, operationId: string, maxCacheAgeMs = this.maxCacheAgeMs): ValidatedAccessToken | Promise<ValidatedAccessToken> {
     if (!ACCESS_TOKEN_SHAPE.test(token)) throw new InvalidToken("The access token is malformed.", "invalid_token");
     const hash = hashCredential(token);
     const now = this.now();
-    const cached = this.fromCache(hash, now);
+    const cached = this.fromCache(hash, now, maxCacheAgeMs);
     if (cached) return this.check(hash, cached, now, resource, operationId);
     return this.fromStore(hash).then((found) => {
-      if (found.expiresAt > now) this.remember(hash, found, now);
+      if (found.expiresAt > now && maxCacheAgeMs > 0) this.remember(hash, found, now);
       return this.check(hash, found, now, resource, operationId);
     });
   }
@@ -84,14 +85,20 @@ export class AccessTokenValidator {
     for (const [hash, entry] of this.cache) if (entry.token.grantId === grantId) this.cache.delete(hash);
   }
 
+  /** Forget every cached token (revocation notices may have been missed). */
+  clear(): void {
+    this.cache.clear();
+  }
+
   get size(): number {
     return this.cache.size;
   }
 
-  private fromCache(hash: string, now: number): ValidatedAccessToken | undefined {
+  private fromCache(hash: string, now: number, maxCacheAgeMs: number): ValidatedAccessToken | undefined {
     const entry = this.cache.get(hash);
     if (!entry) return undefined;
-    if (entry.cachedUntil <= now) {
+    // The age applies when reading, so a lowered mcpgw.oauth.tokenCacheSeconds holds from the next request.
+    if (entry.cachedAt + maxCacheAgeMs <= now || entry.token.expiresAt <= now) {
       this.cache.delete(hash);
       return undefined;
     }
@@ -119,6 +126,6 @@ export class AccessTokenValidator {
 
   private remember(hash: string, token: ValidatedAccessToken, now: number): void {
     if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(hash, { token, cachedUntil: Math.min(token.expiresAt, now + this.maxCacheAgeMs) });
+    this.cache.set(hash, { token, cachedAt: now });
   }
 }

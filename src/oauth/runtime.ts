@@ -4,6 +4,7 @@ import { AccessTokenValidator } from "./access-tokens.ts";
 import { CimdClientResolver } from "./cimd.ts";
 import { JwksResolver } from "./jwks.ts";
 import { MemoryReplayCache, type AssertionReplayCache } from "./replay-cache.ts";
+import { watchRevocations } from "./revocation-watch.ts";
 import type { Resolve } from "./ssrf.ts";
 
 // The long-lived part of the authorization server: the token cache, the CIMD and JWKS caches, the used
@@ -26,7 +27,7 @@ export interface OAuthRuntime {
   revokeGrant(grantId: string): Promise<boolean>;
   /** Delete expired clients, requests, sessions, login states, codes, tokens and grants. */
   sweep(): Promise<void>;
-  /** Sweep now and every 10 minutes. */
+  /** Sweep now and every 10 minutes; in a fleet, evict what other instances revoke. */
   start(): void;
   /** Stop the sweeper (the store is closed by its owner). */
   stop(): void;
@@ -59,6 +60,7 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
     }
   };
   let timer: ReturnType<typeof setInterval> | undefined;
+  let unwatch: Promise<() => Promise<void>> | undefined;
 
   return {
     accessTokens,
@@ -76,10 +78,14 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
       void sweep();
       timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);
       timer.unref();
+      unwatch = watchRevocations(store, accessTokens, log);
     },
     stop: () => {
       clearInterval(timer);
       timer = undefined;
+      // The store closes right after and takes the listening connection with it; this only tidies up.
+      void unwatch?.then((stopWatching) => stopWatching()).catch(() => {});
+      unwatch = undefined;
     },
   };
 }

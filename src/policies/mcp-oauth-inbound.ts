@@ -36,6 +36,8 @@ export function mcpOAuthResourceServer(policyType: string, optionsSchema: v.Gene
 function resourceServerStep(build: BuildContext): InboundPolicy {
   const accessTokens = build.services.oauth.accessTokens;
   const { route } = build;
+  // Read per route build, so a reload that lowers mcpgw.oauth.tokenCacheSeconds holds from its next request.
+  const tokenCacheMs = build.config.settings.oauth.tokenCacheSeconds * 1000;
 
   return (ctx) => {
     /** The OAuth challenge, reported as the route's refusal (spec §5.1: mcp_request_rejected, outcome denied). */
@@ -75,7 +77,7 @@ function resourceServerStep(build: BuildContext): InboundPolicy {
     };
     let validated: ValidatedAccessToken | Promise<ValidatedAccessToken>;
     try {
-      validated = accessTokens.validate(token, routeResource(ctx.origin, route), route.operationId);
+      validated = accessTokens.validate(token, routeResource(ctx.origin, route), route.operationId, tokenCacheMs);
     } catch (err) {
       return refused(err);
     }

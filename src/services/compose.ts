@@ -8,7 +8,8 @@ import { createOAuthRuntime } from "../oauth/runtime.ts";
 import { systemResolve, type Resolve } from "../oauth/ssrf.ts";
 import { LogSink } from "../observe/log-sink.ts";
 import { Observer, type ObserverSink } from "../observe/observer.ts";
-import { lockDataDir, openStore, StoreError, type DataDirLock } from "../store/open.ts";
+import { parseFleetKey } from "../store/fleet-key.ts";
+import { isPostgresUrl, lockDataDir, openStore, StoreError, storeUrlSecrets, type DataDirLock } from "../store/open.ts";
 import type { Store } from "../store/repositories.ts";
 import { checkDataKey, SealingKey } from "../store/sealed.ts";
 import { loadOrCreateSecretKey, SECRET_KEY_FILE } from "../store/secret-key.ts";
@@ -41,6 +42,27 @@ export interface ServicesOptions {
   readonly serving?: boolean;
   /** An already opened store (tests of a second backend); otherwise the data dir's. */
   readonly store?: Store;
+  /** A postgres:// URL: the store a fleet shares ("sqlite" or none: the data dir's file). */
+  readonly storeUrl?: string;
+  /** The fleet's key (base64url, MCPGW_DATA_KEY): required with a shared store, which has no data dir key. */
+  readonly fleetKey?: string;
+}
+
+/**
+ * The key that seals upstream tokens and signs cookies, checked against the store: a shared store's
+ * instances all get the fleet's key from MCPGW_DATA_KEY (there is no one data dir to keep it in); the
+ * embedded store's is secret.key beside it. The store is closed when the key is missing or not its own.
+ */
+async function dataKeyFor(store: Store, dataDir: string, fleetKey: string | undefined): Promise<{ dataKey: Uint8Array; sealing: SealingKey }> {
+  try {
+    const dataKey = store.shared ? parseFleetKey(fleetKey) : loadOrCreateSecretKey(dataDir);
+    const sealing = new SealingKey(dataKey);
+    await checkDataKey(store.meta, sealing, store.shared ? { kind: "fleet", location: store.location } : { kind: "file", path: join(dataDir, SECRET_KEY_FILE) });
+    return { dataKey, sealing };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 function loggerFrom(option: ServicesOptions["log"]): Logger {
@@ -64,14 +86,12 @@ export async function createServices(options: ServicesOptions): Promise<Services
   // The embedded store serves one process: a second gateway on the same data dir is refused.
   let lock: DataDirLock | undefined;
   try {
-    if (!options.store && options.serving !== false) lock = lockDataDir(dataDir);
-    store = options.store ?? (await openStore(dataDir));
-    dataKey = loadOrCreateSecretKey(dataDir);
-    sealing = new SealingKey(dataKey);
-    await checkDataKey(store.meta, sealing, join(dataDir, SECRET_KEY_FILE)).catch(async (err: unknown) => {
-      await store.close();
-      throw err;
-    });
+    if (options.storeUrl) for (const secret of storeUrlSecrets(options.storeUrl)) log.secrets.add(secret);
+    // The data-dir lock keeps a second process off the embedded store; a shared store is made for many.
+    const shared = options.storeUrl !== undefined && isPostgresUrl(options.storeUrl);
+    if (!options.store && !shared && options.serving !== false) lock = lockDataDir(dataDir);
+    store = options.store ?? (await openStore(dataDir, { url: options.storeUrl }));
+    ({ dataKey, sealing } = await dataKeyFor(store, dataDir, options.fleetKey));
   } catch (err) {
     lock?.release();
     if (err instanceof StoreError) log.error("store_open_failed", err.message, { code: err.code, hint: err.hint, dataDir });

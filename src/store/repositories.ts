@@ -288,6 +288,13 @@ export interface UpstreamConnectionRepository {
   takeConnectState(stateHash: string, now: number): Promise<UpstreamConnectStateRow | undefined>;
   /** Removes expired connect states; returns how many. */
   sweep(now: number): Promise<number>;
+  /**
+   * Runs `fn` (a refresh of this connection) while no other gateway sharing the store runs one for the
+   * same connection, and returns what it returns: across a fleet one instance spends the refresh token,
+   * the others wait and then find its new tokens. A store only one process uses (SQLite, under the
+   * data-dir lock) just runs `fn`; the runtime's in-process single-flight does the rest.
+   */
+  exclusively<T>(subject: string, upstreamId: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** Small gateway-wide values (gateway_meta): e.g. the data-dir key check. */
@@ -314,6 +321,9 @@ export interface Repositories {
  */
 export type StoreHealth = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string; readonly hint: string };
 
+/** What another instance of a fleet revoked; `unknown` when notices may have been missed (forget all). */
+export type Revocation = { readonly kind: "token"; readonly tokenHash: string } | { readonly kind: "grant"; readonly grantId: string } | { readonly kind: "unknown" };
+
 export interface Store extends Repositories {
   /** Where the data lives, for logs (a file path; a redacted URL for a server). */
   readonly location: string;
@@ -327,5 +337,12 @@ export interface Store extends Repositories {
   checkIntegrity(): Promise<string[]>;
   /** A cheap check that writes can succeed (no write of its own): asked on every readiness probe. */
   health(): Promise<StoreHealth>;
+  /** True when other gateway processes share this store (a fleet): it then needs the fleet's key. */
+  readonly shared?: boolean;
+  /**
+   * Shared stores: calls `listener` for every revocation committed by any instance (this one included),
+   * until the returned function is called. Absent when only this process writes the store.
+   */
+  watchRevocations?(listener: (revocation: Revocation) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -53,12 +53,16 @@ export class SealingKey {
 const KEY_CHECK = "data_key_check";
 const KEY_CHECK_PLAINTEXT = "mcpgw data-dir key check";
 
+/** Where this process got its key: the data dir's file, or MCPGW_DATA_KEY for the fleet sharing `location`. */
+export type DataKeySource = { readonly kind: "file"; readonly path: string } | { readonly kind: "fleet"; readonly location: string };
+
 /**
  * The store remembers a box sealed under the first key it met; a later start with another key (a
  * restored store without its secret.key, a second gateway with its own data dir pointed at a shared
- * database) fails here, before any person's connection is found unreadable one request at a time.
+ * database, a fleet instance given another MCPGW_DATA_KEY) fails here, before any person's connection
+ * or cookie is found unreadable one request at a time.
  */
-export async function checkDataKey(meta: MetaRepository, key: SealingKey, keyPath: string): Promise<void> {
+export async function checkDataKey(meta: MetaRepository, key: SealingKey, source: DataKeySource): Promise<void> {
   const fresh = Buffer.from(await key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK)).toString("base64url");
   const stored = await meta.setIfAbsent(KEY_CHECK, fresh);
   if (stored === fresh) return;
@@ -67,9 +71,20 @@ export async function checkDataKey(meta: MetaRepository, key: SealingKey, keyPat
   } catch (err) {
     if (!(err instanceof SealOpenError)) throw err;
   }
-  throw new StoreError(
+  throw keyMismatch(source);
+}
+
+function keyMismatch(source: DataKeySource): StoreError {
+  if (source.kind === "fleet") {
+    return new StoreError(
+      "MCPGW_STORE_FLEET_KEY_MISMATCH",
+      `MCPGW_DATA_KEY is not the key the other instances using ${source.location} were started with: what they sealed and signed cannot be read here.`,
+      `Give every instance the same MCPGW_DATA_KEY. A key that is really lost: clear the check (DELETE FROM gateway_meta WHERE key = '${KEY_CHECK}') and start every instance with the new key; people sign in and reconnect their upstreams again.`,
+    );
+  }
+  return new StoreError(
     "MCPGW_STORE_SECRET_KEY_MISMATCH",
-    `${keyPath} is not the key this store was created with: the upstream connections in it cannot be decrypted.`,
+    `${source.path} is not the key this store was created with: the upstream connections in it cannot be decrypted.`,
     "Restore the original secret.key next to the store (from the same backup). To start over instead, move the data dir aside: people reconnect their upstreams.",
   );
 }

@@ -216,13 +216,15 @@ export class UpstreamRuntime {
 
   /**
    * Refresh the connection's tokens (RFC 6749 §6, with RFC 8707 resource; a rotated refresh token
-   * replaces the old one). Single-flight per connection: concurrent callers share one refresh.
+   * replaces the old one). Single-flight per connection: concurrent callers share one refresh, and other
+   * instances of a fleet wait for it (store.upstream.exclusively), then take its tokens.
    */
   refresh(spec: UpstreamSpec, connection: Connection, origin: string, basePath: string): Promise<RefreshResult> {
     const key = `${connection.subject}\u0000${spec.id}`;
     let pending = this.refreshing.get(key);
     if (!pending) {
-      pending = this.doRefresh(spec, connection, origin, basePath).finally(() => this.refreshing.delete(key));
+      // Across processes sharing a store (a fleet), the store makes it single-flight too.
+      pending = this.options.store.upstream.exclusively(connection.subject, spec.id, () => this.doRefresh(spec, connection, origin, basePath)).finally(() => this.refreshing.delete(key));
       this.refreshing.set(key, pending);
     }
     return pending;

@@ -63,6 +63,16 @@ const cases: Case[] = [
     expect: [{ code: "MCPGW_CONFIG_PROJECT_INVALID", file: "zuplo.jsonc", pointer: "/mcpgw/basepath", message: /Unknown option/ }],
   },
   {
+    name: "a store that is neither sqlite nor a postgres:// URL",
+    files: { zuplo: { ...MCP_ZUPLO, mcpgw: { store: "mysql://db/mcpgw" } } },
+    expect: [{ code: "MCPGW_CONFIG_PROJECT_INVALID", file: "zuplo.jsonc", pointer: "/mcpgw/store", message: /postgres:\/\// }],
+  },
+  {
+    name: "a token cache age beyond an hour",
+    files: { zuplo: { ...MCP_ZUPLO, mcpgw: { oauth: { tokenCacheSeconds: 7200 } } } },
+    expect: [{ code: "MCPGW_CONFIG_PROJECT_INVALID", file: "zuplo.jsonc", pointer: "/mcpgw/oauth/tokenCacheSeconds" }],
+  },
+  {
     name: "a route without operationId",
     files: { routes: routesDoc({ "/mcp/a": { "get,post": { ...mcpRoute("x", UP), operationId: undefined } } }) },
     expect: [{ code: "MCPGW_CONFIG_MISSING_OPERATION_ID", file: "config/routes.oas.json", pointer: "/paths/~1mcp~1a/get,post/operationId" }],

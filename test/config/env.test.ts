@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { parseDotEnv } from "../../src/config/env.ts";
 import { loadProject } from "../../src/config/load.ts";
-import { mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
+import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 
 describe(".env parsing", () => {
   it("reads plain, exported, quoted and commented values", () => {
@@ -57,3 +57,14 @@ describe("environment substitution", () => {
   });
 });
 type RouteLike = object;
+
+describe("mcpgw.store", () => {
+  it("takes the PostgreSQL URL from $env, keeps the password out of the log, and defaults the token cache to 10 s", () => {
+    const dir = writeProject({ zuplo: { ...MCP_ZUPLO, mcpgw: { store: "$env(MCPGW_DB_URL)" } }, dotenv: "# @secret\nMCPGW_DB_URL=postgres://mcpgw:pw@db:5432/mcpgw\n" });
+    const result = loadProject(dir, { env: {} });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.settings.store).toBe("postgres://mcpgw:pw@db:5432/mcpgw");
+    expect(result.config.secretValues).toContain("postgres://mcpgw:pw@db:5432/mcpgw");
+    expect(result.config.settings.oauth?.tokenCacheSeconds).toBe(10);
+  });
+});

@@ -12,7 +12,7 @@ const settings = (over: Partial<GatewaySettings> = {}): GatewaySettings => ({
   proxy: { connectTimeoutMs: 1, requestTimeoutMs: 1, sseIdleTimeoutMs: 1, maxRequestBodyBytes: 1, forwardRequestHeaders: [], maxConcurrentBodyBytes: 1, maxJsonDepth: 1, maxBatchSize: 1, maxFilteredResponseBytes: 1 },
   devLogin: { users: {} },
   mtlsCertificates: {},
-  oauth: { rateLimits: { register: false, authorize: false, token: false }, maxRegisteredClients: 1, maxPendingAuthorizations: 1, unusedClientTtlHours: 1 },
+  oauth: { rateLimits: { register: false, authorize: false, token: false }, maxRegisteredClients: 1, maxPendingAuthorizations: 1, unusedClientTtlHours: 1, tokenCacheSeconds: 10 },
   ...over,
 });
 

@@ -95,6 +95,41 @@ describe("access token validation", () => {
     await runtime.accessTokens.validate(token, RESOURCE, OP);
     expect(lookups).toBe(2);
   });
+
+  it("trusts a cached token for the age the caller configures, and never with an age of 0", async () => {
+    const token = await issue("grant_f");
+    const original = store.tokens.findToken.bind(store.tokens);
+    let lookups = 0;
+    store.tokens.findToken = (h: string) => (lookups++, original(h));
+    await runtime.accessTokens.validate(token, RESOURCE, OP, 30_000);
+    now += 29_000;
+    await runtime.accessTokens.validate(token, RESOURCE, OP, 30_000);
+    expect(lookups).toBe(1);
+    now += 1_000;
+    await runtime.accessTokens.validate(token, RESOURCE, OP, 30_000);
+    expect(lookups).toBe(2);
+    // An age of 0 (or one lowered by a reload) also stops trusting what is already cached.
+    for (let i = 0; i < 3; i++) await runtime.accessTokens.validate(token, RESOURCE, OP, 0);
+    expect(lookups).toBe(5);
+  });
+});
+
+describe("revocation notices from other instances", () => {
+  it("evict the revoked token, every token of a revoked grant, or everything when notices were missed", async () => {
+    const { evictOnRevocation } = await import("../../src/oauth/revocation-watch.ts");
+    const evict = evictOnRevocation(runtime.accessTokens);
+    const [t1, t2, t3] = [await issue("grant_g"), await issue("grant_h"), mintCredential("at")];
+    await store.tokens.insertToken(hashCredential(t3), "access", "grant_h", now, now + 60_000);
+    for (const t of [t1, t2, t3]) await runtime.accessTokens.validate(t, RESOURCE, OP);
+    expect(runtime.accessTokens.size).toBe(3);
+    evict({ kind: "token", tokenHash: hashCredential(t1) });
+    expect(runtime.accessTokens.size).toBe(2);
+    evict({ kind: "grant", grantId: "grant_h" });
+    expect(runtime.accessTokens.size).toBe(0);
+    await runtime.accessTokens.validate(t1, RESOURCE, OP);
+    evict({ kind: "unknown" });
+    expect(runtime.accessTokens.size).toBe(0);
+  });
 });
 
 describe("sweeper", () => {

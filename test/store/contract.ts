@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import type { Store } from "../../src/store/repositories.ts";
+import type { Store, UpstreamConnectionRow } from "../../src/store/repositories.ts";
 
 // The repository contract every store backend must keep: the SQLite store runs it in
 // sqlite-contract.test.ts; a second backend (PostgreSQL) calls describeStoreContract with its own opener.
@@ -133,6 +133,137 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       expect(await store.health()).toEqual({ ok: true });
       await expect(store.transaction(async () => Promise.reject(new Error("the caller's own failure")))).rejects.toThrow("own failure");
       expect(await store.health()).toEqual({ ok: true });
+    }));
+
+    it("keeps the first value a meta key was set to", withStore(async (store) => {
+      expect(await store.meta.get("k")).toBeUndefined();
+      expect(await store.meta.setIfAbsent("k", "first")).toBe("first");
+      expect(await store.meta.setIfAbsent("k", "second")).toBe("first");
+      expect(await store.meta.get("k")).toBe("first");
+    }));
+
+    it("counts live clients, and keeps a client that obtained a token for its full lifetime", withStore(async (store) => {
+      await store.clients.insert({ clientId: "dcr_used", secretHash: null, metadata: "{}", createdAt: T0, expiresAt: T0 + 1000 });
+      await store.clients.insert({ clientId: "dcr_unused", secretHash: null, metadata: "{}", createdAt: T0, expiresAt: T0 + 1000 });
+      expect(await store.clients.count(T0)).toBe(2);
+      await store.clients.markUsed("dcr_used", 90_000);
+      expect((await store.clients.find("dcr_used", T0))?.expiresAt).toBe(T0 + 90_000);
+      // Never shortens: a second mark with a smaller lifetime leaves it.
+      await store.clients.markUsed("dcr_used", 500);
+      expect((await store.clients.find("dcr_used", T0))?.expiresAt).toBe(T0 + 90_000);
+      expect(await store.clients.count(T0 + 1000)).toBe(1);
+    }));
+
+    it("counts pending requests, and releases a request only for the session that owns it", withStore(async (store) => {
+      const request = { clientId: "dcr_a", clientName: "A", redirectUri: "http://127.0.0.1/cb", state: "s", codeChallenge: "c", resource: "r", operationId: "a", scope: "mcp:tools", issuer: "http://gw", issueRefreshToken: 0, createdAt: T0 };
+      await store.flows.insertRequest({ ...request, requestId: "areq_live", expiresAt: T0 + 900_000 });
+      await store.flows.insertRequest({ ...request, requestId: "areq_old", expiresAt: T0 + 10 });
+      expect(await store.flows.countRequests(T0)).toBe(2);
+      expect(await store.flows.countRequests(T0 + 10)).toBe(1);
+      expect(await store.flows.bindRequest("areq_live", "sess_a", "csrf_1")).toBe(true);
+      expect(await store.flows.releaseRequest("areq_live", "sess_b")).toBe(false);
+      expect(await store.flows.releaseRequest("areq_live", "sess_a")).toBe(true);
+      expect(await store.flows.findRequest("areq_live", T0)).toMatchObject({ sessionHash: null, csrfHash: null, state: "s", issueRefreshToken: 0, expiresAt: T0 + 900_000 });
+      expect(await store.flows.bindRequest("areq_live", "sess_b", "csrf_2")).toBe(true);
+      expect(await store.flows.sweep(T0 + 10)).toBe(1);
+    }));
+
+    it("ends a browser session once", withStore(async (store) => {
+      await store.sessions.insert({ sessionHash: "h2", subject: "alice", claims: '{"email":"a@example.com"}', loginKind: "oidc", createdAt: T0, expiresAt: T0 + 10_000 });
+      expect(await store.sessions.find("h2", T0)).toEqual({ sessionHash: "h2", subject: "alice", claims: '{"email":"a@example.com"}', loginKind: "oidc", createdAt: T0, expiresAt: T0 + 10_000 });
+      expect(await store.sessions.delete("h2")).toBe(true);
+      expect(await store.sessions.delete("h2")).toBe(false);
+      expect(await store.sessions.find("h2", T0)).toBeUndefined();
+    }));
+
+    const loginState = (stateHash: string, expiresAt = T0 + 600_000) => ({ stateHash, requestId: "areq_1", nonceHash: "n", browserHash: "b", redirectUri: "http://gw/oauth/callback", pkce: 1, createdAt: T0, expiresAt });
+
+    it("takes a login state once, and an expired one reads as unknown", withStore(async (store) => {
+      await store.logins.insert(loginState("st_1"));
+      await store.logins.insert(loginState("st_old", T0 + 10));
+      expect(await store.logins.take("st_1", T0)).toEqual(loginState("st_1"));
+      expect(await store.logins.take("st_1", T0)).toBeUndefined();
+      expect(await store.logins.take("st_old", T0 + 10)).toBeUndefined();
+      expect(await store.logins.take("st_unknown", T0)).toBeUndefined();
+      await store.logins.insert(loginState("st_2", T0 + 10));
+      await store.logins.insert(loginState("st_3"));
+      expect(await store.logins.sweep(T0 + 10)).toBe(1);
+      expect((await store.logins.take("st_3", T0))?.stateHash).toBe("st_3");
+    }));
+
+    it("gives a login state to exactly one of two racing callbacks", withStore(async (store) => {
+      await store.logins.insert(loginState("st_race"));
+      const taken = await Promise.all([store.logins.take("st_race", T0), store.logins.take("st_race", T0), store.logins.take("st_race", T0)]);
+      expect(taken.filter((t) => t !== undefined).length).toBe(1);
+    }));
+
+    const sealed = (n: number) => new Uint8Array([1, n, 0, 255, 7]);
+    const connection = (subject: string, upstreamId: string, over: Partial<UpstreamConnectionRow> = {}): UpstreamConnectionRow => ({
+      subject, upstreamId, authProfileId: `p_${upstreamId}`, status: "active", sealedTokens: sealed(1), scope: "read", accessExpiresAt: T0 + 3_600_000,
+      connectedBy: subject || "admin", createdAt: T0, updatedAt: T0, ...over,
+    });
+
+    it("saves upstream connections whole, byte for byte, and replaces one on save", withStore(async (store) => {
+      await store.upstream.save(connection("alice", "gh"));
+      expect(await store.upstream.find("alice", "gh")).toEqual(connection("alice", "gh"));
+      const replaced = connection("alice", "gh", { status: "reconsent_required", sealedTokens: new Uint8Array(0), scope: null, accessExpiresAt: null, updatedAt: T0 + 5 });
+      await store.upstream.save(replaced);
+      const found = await store.upstream.find("alice", "gh");
+      expect(found).toEqual(replaced);
+      expect(found!.sealedTokens).toBeInstanceOf(Uint8Array);
+      expect(await store.upstream.find("bob", "gh")).toBeUndefined();
+    }));
+
+    it("lists and removes upstream connections by subject and upstream, shared ones under the empty subject", withStore(async (store) => {
+      for (const c of [connection("bob", "gh"), connection("alice", "gh"), connection("alice", "jira"), connection("", "wiki")]) await store.upstream.save(c);
+      const keys = (rows: UpstreamConnectionRow[]) => rows.map((r) => `${r.upstreamId}/${r.subject}`);
+      expect(keys(await store.upstream.list({}))).toEqual(["gh/alice", "gh/bob", "jira/alice", "wiki/"]);
+      expect(keys(await store.upstream.list({ subject: "alice" }))).toEqual(["gh/alice", "jira/alice"]);
+      expect(keys(await store.upstream.list({ upstreamId: "gh" }))).toEqual(["gh/alice", "gh/bob"]);
+      expect(keys(await store.upstream.list({ subject: "" }))).toEqual(["wiki/"]);
+      expect(keys(await store.upstream.remove({ subject: "alice", upstreamId: "gh" }))).toEqual(["gh/alice"]);
+      expect(keys((await store.upstream.remove({ upstreamId: "gh" })))).toEqual(["gh/bob"]);
+      expect((await store.upstream.remove({ subject: "nobody" }))).toEqual([]);
+      expect(keys(await store.upstream.list({}))).toEqual(["jira/alice", "wiki/"]);
+    }));
+
+    it("keeps one registration per upstream auth profile, with or without a sealed secret", withStore(async (store) => {
+      const registration = { authProfileId: "p_gh", issuer: "https://as.example", clientId: "c1", sealedSecret: sealed(2), tokenEndpointAuthMethod: "client_secret_basic", redirectUri: "http://gw/cb", kind: "dcr", createdAt: T0 } as const;
+      await store.upstream.saveClient(registration);
+      expect(await store.upstream.findClient("p_gh")).toEqual(registration);
+      await store.upstream.saveClient({ ...registration, clientId: "c2", sealedSecret: null, tokenEndpointAuthMethod: "none", kind: "cimd" });
+      expect(await store.upstream.findClient("p_gh")).toMatchObject({ clientId: "c2", sealedSecret: null, kind: "cimd" });
+      await store.upstream.removeClient("p_gh");
+      expect(await store.upstream.findClient("p_gh")).toBeUndefined();
+    }));
+
+    it("takes a connect state once and only while it is live, and sweeps expired ones", withStore(async (store) => {
+      const state = (stateHash: string, expiresAt: number) => ({ stateHash, subject: "alice", upstreamId: "gh", sealedFlow: sealed(3), createdAt: T0, expiresAt });
+      await store.upstream.insertConnectState(state("cs_1", T0 + 600_000));
+      await store.upstream.insertConnectState(state("cs_old", T0 + 10));
+      expect(await store.upstream.takeConnectState("cs_1", T0)).toEqual(state("cs_1", T0 + 600_000));
+      expect(await store.upstream.takeConnectState("cs_1", T0)).toBeUndefined();
+      expect(await store.upstream.takeConnectState("cs_old", T0 + 10)).toBeUndefined();
+      expect(await store.upstream.sweep(T0 + 10)).toBe(1);
+      expect(await store.upstream.sweep(T0 + 10)).toBe(0);
+    }));
+
+    it("runs a refresh under exclusively() and hands back its result or its failure", withStore(async (store) => {
+      expect(await store.upstream.exclusively("alice", "gh", async () => "refreshed")).toBe("refreshed");
+      await expect(store.upstream.exclusively("alice", "gh", async () => Promise.reject(new Error("upstream said no")))).rejects.toThrow("upstream said no");
+      // The lock is not left held by the failure: the next caller gets through.
+      expect(await store.upstream.exclusively("alice", "gh", async () => 2)).toBe(2);
+    }));
+
+    it("rolls back an upstream connection saved in a transaction that throws", withStore(async (store) => {
+      const failure = store.transaction(async (tx) => {
+        await tx.upstream.save(connection("carol", "gh"));
+        await tx.logins.insert(loginState("st_tx"));
+        throw new Error("abandoned");
+      });
+      await expect(failure).rejects.toThrow("abandoned");
+      expect(await store.upstream.find("carol", "gh")).toBeUndefined();
+      expect(await store.logins.take("st_tx", T0)).toBeUndefined();
     }));
 
     it("commits a transaction's writes together", withStore(async (store) => {

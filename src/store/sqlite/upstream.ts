@@ -110,4 +110,8 @@ export class SqliteUpstreamRepository implements UpstreamConnectionRepository {
     await whenIdle(this.gate);
     return this.sweepStmt.run(now).changes;
   }
+
+  exclusively<T>(_subject: string, _upstreamId: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
 }
