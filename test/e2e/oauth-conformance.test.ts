@@ -32,7 +32,9 @@ async function runAuthorizationSuite(issuer: string, clientId: string, port: num
     for await (const chunk of stream) {
       output += decoder.decode(chunk, { stream: true });
       const url = /https?:\/\/\S*response_type=code\S*/.exec(output)?.[0];
-      if (url && !walked) {
+      // The tool prints the URL before its callback server listens: walk only once it does, or the
+      // final redirect can arrive at a closed port (the grant then fails the run).
+      if (url && !walked && output.includes("Callback server started")) {
         walked = true;
         void (async () => {
           const browser = new Browser();
