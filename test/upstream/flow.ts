@@ -41,9 +41,8 @@ export async function startUpstreamGateway(projectDir: string, options: { dataDi
   return Object.assign(gw, { dataDir, logs });
 }
 
-/** Follows the dev-login picker to `person` when the page is the picker. */
 /** On the dev-login picker, sign in as `person` (a POST, as the picker's button does); elsewhere, stay. */
-async function pickPerson(browser: Browser, page: Page, person: string): Promise<Page> {
+export async function pickPerson(browser: Browser, page: Page, person: string): Promise<Page> {
   if (!page.body.includes(`name="as" value="${person}"`)) return page;
   const signedIn = await browser.submitForm(page, { as: person });
   return (await browser.navigate(new URL(signedIn.headers.get("location")!, signedIn.url).href)).page;
