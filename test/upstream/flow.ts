@@ -13,9 +13,10 @@ export const ROUTE = "/mcp/linear-v1";
 export const OPERATION_ID = "linear-mcp-server";
 export const EXCHANGE_POLICY = "mcp-token-exchange-linear";
 
-export function writeUpstreamProject(upstreamUrl: string, exchange: Record<string, unknown> = {}, people = ["alice", "bob", "carol"]): string {
+/** `settings`: more of zuplo.jsonc's mcpgw block (publicOrigin for an https front). */
+export function writeUpstreamProject(upstreamUrl: string, exchange: Record<string, unknown> = {}, people = ["alice", "bob", "carol"], settings: Record<string, unknown> = {}): string {
   return writeProject({
-    zuplo: { ...MCP_ZUPLO, mcpgw: { devLogin: { users: Object.fromEntries(people.map((p) => [p, { email: `${p}@example.com` }])) } } },
+    zuplo: { ...MCP_ZUPLO, mcpgw: { devLogin: { users: Object.fromEntries(people.map((p) => [p, { email: `${p}@example.com` }])) }, ...settings } },
     policies: {
       policies: [
         oauthPolicy(),

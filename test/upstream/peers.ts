@@ -30,6 +30,23 @@ export interface AuthServerOptions {
   clients?: Record<string, unknown>[];
   /** Turn dynamic client registration off (a provider where only manual registration works). */
   registration?: boolean;
+  /**
+   * Client ID Metadata Documents (node-oidc-provider's experimental `clientIdMetadataDocument`, draft-02):
+   * https client_ids are fetched trusting `ca` (as an operator would add a CA), each fetched URL recorded in `fetched`.
+   */
+  clientIdMetadataDocuments?: { ca: string; fetched: string[] };
+}
+
+/**
+ * The provider's outgoing fetch for CIMD: its SSRF dispatcher refuses loopback addresses (and is undici's,
+ * which Bun's fetch does not take), so it is left out here; the document is fetched over real TLS.
+ */
+function cimdFetch(cimd: { ca: string; fetched: string[] }) {
+  return (url: string | URL, init: RequestInit & { dispatcher?: unknown }) => {
+    const { dispatcher: _refusesLoopback, ...rest } = init;
+    cimd.fetched.push(String(url));
+    return fetch(url, { ...rest, tls: { ca: cimd.ca } });
+  };
 }
 
 export async function startUpstreamAuthServer(options: AuthServerOptions = {}): Promise<UpstreamAuthServer> {
@@ -41,8 +58,10 @@ export async function startUpstreamAuthServer(options: AuthServerOptions = {}): 
     clients: [{ ...RS_CLIENT, grant_types: [], response_types: [], redirect_uris: [] }, ...((options.clients ?? []) as never[])],
     scopes: ["openid", "offline_access", UPSTREAM_SCOPE],
     pkce: { required: () => true },
+    ...(options.clientIdMetadataDocuments ? { fetch: cimdFetch(options.clientIdMetadataDocuments) } : {}),
     features: {
       registration: { enabled: options.registration ?? true },
+      ...(options.clientIdMetadataDocuments ? { clientIdMetadataDocument: { enabled: true, ack: "draft-02" } } : {}),
       introspection: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {
