@@ -48,7 +48,7 @@ export function frontPort(): number {
 /** nginx on 127.0.0.1:`port` (TLS, `ca`'s certificate) in front of the plain-http `backendUrl`. */
 export async function startTlsFront(ca: TestCa, port: number, backendUrl: string): Promise<TlsFront> {
   const binary = nginxBinary();
-  if (!binary) throw new Error("nginx is not installed (apt-get install nginx-light); the CIMD test needs an https front");
+  if (!binary) throw new Error("nginx is not installed (apt-get install nginx); the CIMD test needs an https front");
   const prefix = join(ca.dir, "nginx");
   // The worker may run as an unprivileged user when we are root: let it write its temp files.
   mkdirSync(join(prefix, "tmp"), { recursive: true, mode: 0o777 });
