@@ -6,7 +6,7 @@ import { serve, type RunningGateway } from "../../src/cli/serve.ts";
 import { CLIENT_ASSERTION_TYPE } from "../../src/oauth/client-assertion.ts";
 import { DEV_LOGIN_KEY_COOKIE } from "../../src/oauth/dev-login.ts";
 import { openPostgresStore } from "../../src/store/postgres/open.ts";
-import { MCP_ZUPLO } from "../helpers/project.ts";
+import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 import { CLUSTER_START_TIMEOUT_MS, describeWithPostgres, sharedPostgres } from "../helpers/postgres.ts";
 import { DEMO_PATH, mcpPost, parseForm, pkcePair, postForm, REDIRECT_URI, registerClient, tempDataDir, writeOAuthProject } from "../oauth/helpers.ts";
 
@@ -247,6 +247,30 @@ describeWithPostgres("rate limits of two gateways on one PostgreSQL", () => {
     // The previous test registered once (on c).
     for (let i = 0; i < REGISTRATIONS + 1; i++) statuses.push((await register(i % 2 === 0 ? d : c)).status);
     expect(statuses).toEqual([201, 201, 201, 429, 429]);
+  });
+});
+
+describeWithPostgres("rate-limit-inbound when the shared store cannot count", () => {
+  it("lets requests through uncounted with throwOnFailure false, and refuses them (500) with true", async () => {
+    const storeUrl = await (await sharedPostgres()).createDatabase();
+    const project = (throwOnFailure: boolean) =>
+      writeProject({
+        policies: { policies: [{ name: "everyone", policyType: "rate-limit-inbound", handler: { module: "$import(@zuplo/runtime)", export: "RateLimitInboundPolicy", options: { rateLimitBy: "all", requestsAllowed: 100, timeWindowMinutes: 1, throwOnFailure } } }] },
+        routes: routesDoc({ "/mcp/limited": { "get,post": mcpRoute("limited", "mcpgw:demo", ["everyone"]) } }),
+      });
+    const key = newKey();
+    const [open, strict] = await Promise.all([startInstance(project(false), storeUrl, key), startInstance(project(true), storeUrl, key)]);
+    try {
+      const status = async (on: RunningGateway) => (await mcpPost(`${on.url}/mcp/limited`, undefined)).status;
+      expect([await status(open), await status(strict)]).toEqual([200, 200]);
+      // A real failure of the counting statement, from PostgreSQL itself: its table is gone.
+      const store = await openPostgresStore(storeUrl);
+      await store.sql`DROP TABLE rate_limit_counters`;
+      await store.close();
+      expect([await status(open), await status(strict)]).toEqual([200, 500]);
+    } finally {
+      await Promise.all([open.stop(), strict.stop()]);
+    }
   });
 });
 
