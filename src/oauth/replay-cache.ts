@@ -1,8 +1,11 @@
 // Single use of client assertions (RFC 7523 §3 item 7: the AS "MAY ensure that JWTs are not replayed by
 // maintaining the set of used jti values for the length of time for which the JWT would be considered
-// valid"). Behind a small async interface: this process keeps the set in memory; gateways that share a data
-// dir need a shared store behind the same interface, since an assertion replayed at another process would
-// otherwise pass there.
+// valid"). Behind a small async interface: one gateway process keeps the set in memory; the instances of a
+// fleet keep it in their shared store (StoreReplayCache), since an assertion replayed at another instance
+// would otherwise pass there.
+
+import type { UsedAssertionRepository } from "../store/repositories.ts";
+import { hashCredential } from "./credentials.ts";
 
 export interface AssertionReplayCache {
   /**
@@ -41,5 +44,21 @@ export class MemoryReplayCache implements AssertionReplayCache {
 
   private sweep(now: number): void {
     for (const [key, expiresAt] of this.used) if (expiresAt <= now) this.used.delete(key);
+  }
+}
+
+/**
+ * The fleet's set, in the shared store: one conditional insert per assertion, so an assertion is single use
+ * across every instance. Stored as a SHA-256 of the key (client_id and jti: a client_id may be a long
+ * CIMD URL). Never full: the store's sweeper removes expired ids (src/oauth/runtime.ts).
+ */
+export class StoreReplayCache implements AssertionReplayCache {
+  constructor(
+    private readonly used: UsedAssertionRepository,
+    private readonly now: () => number,
+  ) {}
+
+  claim(key: string, expiresAt: number): Promise<boolean> {
+    return this.used.claim(hashCredential(key), expiresAt, this.now());
   }
 }

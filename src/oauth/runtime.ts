@@ -3,7 +3,7 @@ import type { Store } from "../store/repositories.ts";
 import { AccessTokenValidator } from "./access-tokens.ts";
 import { CimdClientResolver } from "./cimd.ts";
 import { JwksResolver } from "./jwks.ts";
-import { MemoryReplayCache, type AssertionReplayCache } from "./replay-cache.ts";
+import { MemoryReplayCache, StoreReplayCache, type AssertionReplayCache } from "./replay-cache.ts";
 import { watchRevocations } from "./revocation-watch.ts";
 import type { Resolve } from "./ssrf.ts";
 
@@ -21,11 +21,11 @@ export interface OAuthRuntime {
   readonly cimd: CimdClientResolver;
   /** private_key_jwt clients' JWK Sets by jwks_uri. */
   readonly jwks: JwksResolver;
-  /** jti values of client assertions already used (in memory: one process; see docs/oauth.md). */
+  /** jti values of client assertions already used: in memory for one process, in the store for a fleet. */
   readonly assertionReplay: AssertionReplayCache;
   /** Revoke a grant (every token issued under it) and drop it from the token cache. */
   revokeGrant(grantId: string): Promise<boolean>;
-  /** Delete expired clients, requests, sessions, login states, codes, tokens and grants. */
+  /** Delete expired clients, requests, sessions, login states, codes, tokens and grants; used assertion ids and idle rate-limit counters. */
   sweep(): Promise<void>;
   /** Sweep now and every 10 minutes; in a fleet, evict what other instances revoke. */
   start(): void;
@@ -48,12 +48,13 @@ export function createOAuthRuntime(options: OAuthRuntimeOptions): OAuthRuntime {
   const fetchPolicy = { resolve: options.resolve, fetch: options.fetch, devMode: mode === "dev" };
   const cimd = new CimdClientResolver(fetchPolicy, now);
   const jwks = new JwksResolver(fetchPolicy, now);
-  const assertionReplay = new MemoryReplayCache(now);
+  // A shared store: single use across the fleet (docs/fleet.md); otherwise this process is the only one.
+  const assertionReplay = store.shared ? new StoreReplayCache(store.usedAssertions, now) : new MemoryReplayCache(now);
 
   const sweep = async () => {
     const t = now();
     try {
-      const removed = { clients: await store.clients.sweep(t), flows: await store.flows.sweep(t), sessions: await store.sessions.sweep(t), logins: await store.logins.sweep(t), ...(await store.tokens.sweep(t, t - CODE_REPLAY_WINDOW_MS)) };
+      const removed = { clients: await store.clients.sweep(t), flows: await store.flows.sweep(t), sessions: await store.sessions.sweep(t), logins: await store.logins.sweep(t), ...(await store.tokens.sweep(t, t - CODE_REPLAY_WINDOW_MS)), assertions: await store.usedAssertions.sweep(t), rateCounters: await store.rateCounters.sweep(t) };
       log.debug("mcp_auth_store_swept", "Expired OAuth rows removed.", removed);
     } catch (err) {
       log.warn("mcp_auth_store_sweep_failed", "Removing expired OAuth rows failed; will retry.", { errMessage: (err as Error).message });

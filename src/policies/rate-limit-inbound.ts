@@ -50,6 +50,14 @@ export const rateLimitInbound = definePolicy({
       return response;
     };
 
+    const unavailable = (ctx: RequestContext, err: unknown): Response | undefined => {
+      ctx.log.warn("rate_limit_store_failed", `The policy "${build.name}" could not count this request in the shared store: ${(err as Error).message}`, {
+        code: "MCPGW_RATE_LIMIT_STORE_FAILED",
+        hint: options.throwOnFailure ? "Refused (throwOnFailure: true) until the store answers again; check /__mcpgw/health/ready." : "Let through uncounted (throwOnFailure: false); check /__mcpgw/health/ready.",
+      });
+      return options.throwOnFailure ? faultResponse("internal_error", null, ctx.requestId, { policy: build.name }) : undefined;
+    };
+
     return (ctx) => {
       const caller = callerKey(ctx);
       if (caller === undefined) {
@@ -63,7 +71,8 @@ export const rateLimitInbound = definePolicy({
       const decision = rateLimits.consume(prefix + caller, rule, now());
       const decide = (d: Awaited<typeof decision>) => (d.allowed ? undefined : refuse(ctx, d.retryAfterMs));
       // The in-memory store answers synchronously: an allowed request costs no extra turn of the event loop.
-      return decision instanceof Promise ? decision.then(decide) : decide(decision);
+      // A fleet's store may fail: Zuplo's throwOnFailure says whether to refuse or let the request through.
+      return decision instanceof Promise ? decision.then(decide, (err: unknown) => unavailable(ctx, err)) : decide(decision);
     };
   },
 });

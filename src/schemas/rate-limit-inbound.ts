@@ -34,8 +34,8 @@ export const RateLimitInboundOptionsDocs: OptionDocs = {
     "identifier.export": "The function's export. Not used.",
     "identifier.module": "The function's module. Not used.",
     headerMode: "`retry-after` sends `Retry-After` (seconds) with the 429; `none` leaves the header out (the error's `data.retryAfterSeconds` still says it).",
-    mode: "Accepted for Zuplo, where `async` checks its global counter without waiting. The in-process counter is always exact, so both behave as `strict`.",
-    throwOnFailure: "Accepted for Zuplo, where it refuses requests while the counter service is unreachable. The in-process counter cannot be, so it has no effect.",
+    mode: "Accepted for Zuplo, where `async` checks its global counter without waiting. mcpgw always waits for the count (in memory, or one statement on a fleet's shared store), so both behave as `strict`.",
+    throwOnFailure: "Whether to refuse requests (500) while a fleet's shared store cannot count them; `false` lets them through uncounted. In-memory counters (one process) cannot fail.",
   },
 };
 

@@ -2,6 +2,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { startDemoUpstream, type DemoUpstream } from "../demo/demo-upstream.ts";
 import { InFlightBytes } from "../http/in-flight-bytes.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "../limits/rate-limit-store.ts";
+import { SharedRateLimitStore } from "../limits/shared-rate-limit-store.ts";
 import { ClientAbortLog } from "../log/client-aborts.ts";
 import { createLogger, type Logger, type LoggerOptions } from "../log/logger.ts";
 import { createOAuthRuntime } from "../oauth/runtime.ts";
@@ -33,7 +34,7 @@ export interface ServicesOptions {
   readonly resolve?: Resolve;
   /** Event sinks besides the JSON log stream (metrics, traces, test collectors). */
   readonly sinks?: readonly ObserverSink[];
-  /** Rate-limit counters shared with other processes; in memory (this process only) otherwise. */
+  /** Rate-limit counters to use instead of the default: the shared store's for a fleet, in memory otherwise. */
   readonly rateLimits?: RateLimitStore;
   /**
    * Whether this process serves the data dir (a gateway: true, the default) and so takes its lock; an
@@ -119,7 +120,8 @@ export async function createServices(options: ServicesOptions): Promise<Services
     oauth,
     requestBodies: new InFlightBytes(),
     upstream,
-    rateLimits: options.rateLimits ?? new MemoryRateLimitStore(),
+    // A fleet counts together in its store (one upsert per request); one process counts in memory, synchronously.
+    rateLimits: options.rateLimits ?? (store.shared ? new SharedRateLimitStore(store.rateCounters) : new MemoryRateLimitStore()),
     clientAborts: new ClientAbortLog(log, now),
     demoUpstreamUrl() {
       if (!demo) {

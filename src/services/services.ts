@@ -36,7 +36,7 @@ export interface Services {
   readonly resolve: Resolve;
   /** Bytes of request bodies being read right now, gateway-wide (mcpgw.proxy.maxConcurrentBodyBytes). */
   readonly requestBodies: InFlightBytes;
-  /** Request counters of rate-limit-inbound and the OAuth endpoint limits (in memory: one process). */
+  /** Request counters of rate-limit-inbound and the OAuth endpoint limits: the shared store's in a fleet, in memory otherwise. */
   readonly rateLimits: RateLimitStore;
   /** Clients that hang up mid-body: counted, logged at info at most every 10 s (src/log/client-aborts.ts). */
   readonly clientAborts: ClientAbortLog;

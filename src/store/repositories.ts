@@ -297,6 +297,40 @@ export interface UpstreamConnectionRepository {
   exclusively<T>(subject: string, upstreamId: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * A rate-limit counter as the sliding-window counter reads it (src/limits/rate-limit-store.ts): the count
+ * of the current fixed window (starting at `windowStart`, a multiple of `windowMs`) and of the one before.
+ */
+export interface RateCounterRow {
+  readonly windowStart: number;
+  readonly windowMs: number;
+  readonly current: number;
+  readonly previous: number;
+}
+
+/**
+ * Rate-limit counters several gateway processes count together (a fleet's). One call is one atomic step of
+ * the sliding-window counter: move the counter's windows to the one `now` falls in (a counter of another
+ * `windowMs` starts afresh), decide whether one more request fits (previous × (1 − elapsed/window) +
+ * current + 1 ≤ requestsAllowed), count it only if so, and return the decision with the counter after.
+ */
+export interface RateCounterRepository {
+  consume(key: string, requestsAllowed: number, windowMs: number, now: number): Promise<{ readonly allowed: boolean; readonly counter: RateCounterRow }>;
+  /** Removes counters idle for two windows (they count as zero); returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
+/** Used `jti` values of private_key_jwt client assertions (RFC 7523 §3), kept until the assertion expires. */
+export interface UsedAssertionRepository {
+  /**
+   * Records `keyHash` as used until `expiresAt`: true the first time, false when it is already recorded and
+   * unexpired at `now` (a replay). One statement, so of two instances racing with one assertion one wins.
+   */
+  claim(keyHash: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Removes expired ids; returns how many. */
+  sweep(now: number): Promise<number>;
+}
+
 /** Small gateway-wide values (gateway_meta): e.g. the data-dir key check. */
 export interface MetaRepository {
   get(key: string): Promise<string | undefined>;
@@ -313,6 +347,8 @@ export interface Repositories {
   readonly upstream: UpstreamConnectionRepository;
   readonly meta: MetaRepository;
   readonly logins: LoginStateRepository;
+  readonly rateCounters: RateCounterRepository;
+  readonly usedAssertions: UsedAssertionRepository;
 }
 
 /**

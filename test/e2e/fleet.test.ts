@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type RunningGateway } from "../../src/cli/serve.ts";
+import { CLIENT_ASSERTION_TYPE } from "../../src/oauth/client-assertion.ts";
 import { DEV_LOGIN_KEY_COOKIE } from "../../src/oauth/dev-login.ts";
 import { openPostgresStore } from "../../src/store/postgres/open.ts";
-import { MCP_ZUPLO } from "../helpers/project.ts";
+import { MCP_ZUPLO, mcpRoute, routesDoc, writeProject } from "../helpers/project.ts";
 import { CLUSTER_START_TIMEOUT_MS, describeWithPostgres, sharedPostgres } from "../helpers/postgres.ts";
 import { DEMO_PATH, mcpPost, parseForm, pkcePair, postForm, REDIRECT_URI, registerClient, tempDataDir, writeOAuthProject } from "../oauth/helpers.ts";
 
@@ -16,10 +18,10 @@ const PUBLIC = "http://fleet.test";
 const RESOURCE = `${PUBLIC}${DEMO_PATH}`;
 const newKey = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 
-function fleetProject(tokenCacheSeconds: number): string {
-  const dir = writeOAuthProject();
+function fleetProject(tokenCacheSeconds: number, options: { extraPolicies?: object[]; rateLimits?: object } = {}): string {
+  const dir = writeOAuthProject({ extraPolicies: options.extraPolicies });
   // Every test request comes from 127.0.0.1: the per-address OAuth endpoint limits would count the whole suite as one client.
-  const rateLimits = { register: false, authorize: false, token: false };
+  const rateLimits = { register: false, authorize: false, token: false, ...options.rateLimits };
   writeFileSync(join(dir, "zuplo.jsonc"), JSON.stringify({ ...MCP_ZUPLO, mcpgw: { publicOrigin: PUBLIC, oauth: { tokenCacheSeconds, rateLimits } } }));
   return dir;
 }
@@ -169,6 +171,31 @@ describeWithPostgres("two gateways on one PostgreSQL", () => {
     expect(status).toBe(401);
   });
 
+  it("refuses a client assertion replayed at the other instance: its jti is single use across the fleet", async () => {
+    const pair = await generateKeyPair("ES256");
+    const client = await registerClient(a.url, { token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1" }] } });
+    const sign = (jti: string) =>
+      new SignJWT({ jti }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer(client.client_id).setSubject(client.client_id).setAudience(PUBLIC).setIssuedAt().setExpirationTime("60s").sign(pair.privateKey);
+    // Client authentication comes before the grant's checks: an accepted assertion with an unknown code is
+    // invalid_grant (and spends the assertion), a refused one invalid_client.
+    const tokenRequest = async (on: RunningGateway, assertion: string) => {
+      const r = await postForm(`${on.url}/oauth/token`, { grant_type: "authorization_code", code: "no-such-code", code_verifier: "v".repeat(43), redirect_uri: REDIRECT_URI, client_id: client.client_id, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion });
+      const body = (await r.json()) as { error: string; error_description: string };
+      return `${r.status} ${body.error}${body.error === "invalid_client" ? `: ${body.error_description}` : ""}`;
+    };
+    const assertion = await sign(crypto.randomUUID());
+    expect(await tokenRequest(a, assertion)).toBe("400 invalid_grant");
+    expect(await tokenRequest(b, assertion)).toBe("401 invalid_client: The client_assertion was already used (its jti is single use); sign a new one for each request.");
+    // Control: B accepts a fresh assertion of the same client, so what it refused was the replay.
+    expect(await tokenRequest(b, await sign(crypto.randomUUID()))).toBe("400 invalid_grant");
+
+    // Two instances racing with one assertion: exactly one accepts it.
+    const raced = await sign(crypto.randomUUID());
+    const answers = await Promise.all([a, b, a, b].map((on) => tokenRequest(on, raced)));
+    expect(answers.filter((x) => x === "400 invalid_grant").length).toBe(1);
+    expect(answers.filter((x) => x.startsWith("401 invalid_client: The client_assertion was already used")).length).toBe(3);
+  });
+
   it("does not take the data-dir lock: two instances of a shared store may even share a data dir", async () => {
     const project = fleetProject(10);
     const dataDir = tempDataDir();
@@ -180,6 +207,70 @@ describeWithPostgres("two gateways on one PostgreSQL", () => {
     const project = fleetProject(10);
     await expect(startInstance(project, storeUrl, newKey())).rejects.toMatchObject({ code: "MCPGW_STORE_FLEET_KEY_MISMATCH" });
     await expect(startInstance(project, storeUrl, undefined)).rejects.toMatchObject({ code: "MCPGW_STORE_FLEET_KEY_MISSING" });
+  });
+});
+
+describeWithPostgres("rate limits of two gateways on one PostgreSQL", () => {
+  const LIMIT = 5;
+  const REGISTRATIONS = 4;
+  let c: RunningGateway;
+  let d: RunningGateway;
+
+  beforeAll(async () => {
+    // A database of its own: the per-address registration counter must start at zero.
+    const storeUrl = await (await sharedPostgres()).createDatabase();
+    const perPerson = { name: "per-person", policyType: "rate-limit-inbound", handler: { module: "$import(@zuplo/runtime)", export: "RateLimitInboundPolicy", options: { rateLimitBy: "user", requestsAllowed: LIMIT, timeWindowMinutes: 60 } } };
+    const project = fleetProject(3600, { extraPolicies: [perPerson], rateLimits: { register: { requestsAllowed: REGISTRATIONS, timeWindowMinutes: 60 } } });
+    const key = newKey();
+    [c, d] = await Promise.all([startInstance(project, storeUrl, key), startInstance(project, storeUrl, key)]);
+  }, CLUSTER_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await Promise.all([c?.stop(), d?.stop()]);
+  });
+
+  it(`holds rate-limit-inbound at ${LIMIT} requests per window across both instances, requests alternating between them`, async () => {
+    const grant = await authorizeAcross(c, d, c); // one registration (of REGISTRATIONS)
+    const tokens = (await (await redeem(d, grant)).json()) as { access_token: string };
+    const statuses: number[] = [];
+    for (let i = 0; i < 2 * LIMIT; i++) statuses.push(await mcpStatus(i % 2 === 0 ? c : d, tokens.access_token));
+    // Each instance alone would have allowed LIMIT: together they allow LIMIT, then both refuse.
+    expect(statuses).toEqual([...Array<number>(LIMIT).fill(200), ...Array<number>(LIMIT).fill(429)]);
+    const refused = await mcpPost(`${d.url}${DEMO_PATH}`, tokens.access_token);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { data: { reasonCode: string; policy: string } } }).error.data).toMatchObject({ reasonCode: "rate_limited", policy: "per-person" });
+  });
+
+  it(`holds the built-in registration limit (${REGISTRATIONS} per address) across both instances`, async () => {
+    const register = (on: RunningGateway) => fetch(`${on.url}/oauth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_name: "Counted", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none" }) });
+    const statuses: number[] = [];
+    // The previous test registered once (on c).
+    for (let i = 0; i < REGISTRATIONS + 1; i++) statuses.push((await register(i % 2 === 0 ? d : c)).status);
+    expect(statuses).toEqual([201, 201, 201, 429, 429]);
+  });
+});
+
+describeWithPostgres("rate-limit-inbound when the shared store cannot count", () => {
+  it("lets requests through uncounted with throwOnFailure false, and refuses them (500) with true", async () => {
+    const storeUrl = await (await sharedPostgres()).createDatabase();
+    const project = (throwOnFailure: boolean) =>
+      writeProject({
+        policies: { policies: [{ name: "everyone", policyType: "rate-limit-inbound", handler: { module: "$import(@zuplo/runtime)", export: "RateLimitInboundPolicy", options: { rateLimitBy: "all", requestsAllowed: 100, timeWindowMinutes: 1, throwOnFailure } } }] },
+        routes: routesDoc({ "/mcp/limited": { "get,post": mcpRoute("limited", "mcpgw:demo", ["everyone"]) } }),
+      });
+    const key = newKey();
+    const [open, strict] = await Promise.all([startInstance(project(false), storeUrl, key), startInstance(project(true), storeUrl, key)]);
+    try {
+      const status = async (on: RunningGateway) => (await mcpPost(`${on.url}/mcp/limited`, undefined)).status;
+      expect([await status(open), await status(strict)]).toEqual([200, 200]);
+      // A real failure of the counting statement, from PostgreSQL itself: its table is gone.
+      const store = await openPostgresStore(storeUrl);
+      await store.sql`DROP TABLE rate_limit_counters`;
+      await store.close();
+      expect([await status(open), await status(strict)]).toEqual([200, 500]);
+    } finally {
+      await Promise.all([open.stop(), strict.stop()]);
+    }
   });
 });
 

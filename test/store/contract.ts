@@ -1,4 +1,6 @@
 import { describe, expect, it } from "bun:test";
+import { MemoryRateLimitStore, type RateLimitRule } from "../../src/limits/rate-limit-store.ts";
+import { SharedRateLimitStore } from "../../src/limits/shared-rate-limit-store.ts";
 import type { Store, UpstreamConnectionRow } from "../../src/store/repositories.ts";
 
 // The repository contract every store backend must keep: the SQLite store runs it in
@@ -301,6 +303,65 @@ export function describeStoreContract(backend: string, open: () => Promise<Store
       await outside;
       expect((await store.clients.find("dcr_outside", T0))?.clientId).toBe("dcr_outside");
       expect(await store.tokens.findToken("at5")).toBeUndefined();
+    }));
+
+    it("steps rate-limit counters exactly as the in-memory sliding window does (decisions and Retry-After)", withStore(async (store) => {
+      const shared = new SharedRateLimitStore(store.rateCounters);
+      const memory = new MemoryRateLimitStore();
+      const rules: Record<string, RateLimitRule> = { a: { requestsAllowed: 3, windowMs: 1000 }, b: { requestsAllowed: 7, windowMs: 2500 }, c: { requestsAllowed: 1, windowMs: 60_000 } };
+      // A fixed pseudo-random walk (no clock): bursts inside a window, steps of less than, exactly and more
+      // than a window, and key a's rule changing its window half-way (its counter then starts afresh).
+      let seed = 42;
+      const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+      let now = T0 + 123;
+      const outcomes: string[] = [];
+      let refused = 0;
+      for (let i = 0; i < 400; i++) {
+        const r = next();
+        now += r < 0.6 ? Math.floor(next() * 120) : r < 0.9 ? Math.floor(next() * 1500) : r < 0.95 ? 1000 : Math.floor(next() * 6000);
+        const key = ["a", "b", "c"][Math.floor(next() * 3)]!;
+        const rule = key === "a" && i >= 200 ? { requestsAllowed: 4, windowMs: 1500 } : rules[key]!;
+        const expected = memory.consume(key, rule, now);
+        const got = await shared.consume(key, rule, now);
+        outcomes.push(`${i} ${key} ${got.allowed} ${got.retryAfterMs}`);
+        expect(`${i} ${key} ${got.allowed} ${got.retryAfterMs}`).toBe(`${i} ${key} ${expected.allowed} ${expected.retryAfterMs}`);
+        if (!expected.allowed) refused++;
+      }
+      // The walk exercised both answers, not just one.
+      expect(refused).toBeGreaterThan(40);
+      expect(outcomes.length - refused).toBeGreaterThan(100);
+    }));
+
+    it("counts concurrent requests on one rate-limit counter one at a time: exactly the allowance passes", withStore(async (store) => {
+      const answers = await Promise.all(Array.from({ length: 12 }, () => store.rateCounters.consume("burst", 5, 60_000, T0)));
+      expect(answers.filter((a) => a.allowed).length).toBe(5);
+      const after = await store.rateCounters.consume("burst", 5, 60_000, T0);
+      expect(after).toEqual({ allowed: false, counter: { windowStart: T0 - (T0 % 60_000), windowMs: 60_000, current: 5, previous: 0 } });
+    }));
+
+    it("sweeps rate-limit counters idle for two windows", withStore(async (store) => {
+      await store.rateCounters.consume("old", 5, 1000, T0);
+      await store.rateCounters.consume("recent", 5, 1000, T0 + 1500);
+      const start = T0 - (T0 % 1000);
+      expect(await store.rateCounters.sweep(start + 2000 - 1)).toBe(0);
+      expect(await store.rateCounters.sweep(start + 2000)).toBe(1);
+      expect((await store.rateCounters.consume("recent", 5, 1000, T0 + 1600)).counter.current).toBe(2);
+    }));
+
+    it("claims a client-assertion id once until it expires, and sweeps it", withStore(async (store) => {
+      expect(await store.usedAssertions.claim("h1", T0 + 1000, T0)).toBe(true);
+      expect(await store.usedAssertions.claim("h1", T0 + 1000, T0 + 999)).toBe(false);
+      expect(await store.usedAssertions.claim("h2", T0 + 1000, T0)).toBe(true);
+      // Expired but not swept yet: a new assertion with that id is not a replay.
+      expect(await store.usedAssertions.claim("h1", T0 + 5000, T0 + 1000)).toBe(true);
+      expect(await store.usedAssertions.claim("h1", T0 + 5000, T0 + 1001)).toBe(false);
+      expect(await store.usedAssertions.sweep(T0 + 1000)).toBe(1);
+      expect(await store.usedAssertions.claim("h2", T0 + 9000, T0 + 1000)).toBe(true);
+    }));
+
+    it("lets exactly one of several concurrent claims of one assertion id win", withStore(async (store) => {
+      const claims = await Promise.all(Array.from({ length: 6 }, () => store.usedAssertions.claim("race", T0 + 60_000, T0)));
+      expect(claims.filter(Boolean).length).toBe(1);
     }));
 
     it("lets exactly one of two racing transactions spend a code", withStore(async (store) => {

@@ -169,4 +169,27 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX oauth_login_states_expiry ON oauth_login_states (expires_at);
     `,
   },
+  {
+    // Fleet-wide counters (issue 23): one row per rate-limit counter, updated by one atomic upsert per
+    // request (rate-counters.ts; no index but the key, so the update stays HOT and the sweep scans); used
+    // client-assertion ids, claimed by one conditional insert.
+    version: 5,
+    name: "fleet_counters",
+    sql: `
+    CREATE TABLE rate_limit_counters (
+      counter_key TEXT PRIMARY KEY,
+      window_ms BIGINT NOT NULL,
+      window_start BIGINT NOT NULL,
+      previous INTEGER NOT NULL,
+      current INTEGER NOT NULL,
+      allowed BOOLEAN NOT NULL
+    );
+
+    CREATE TABLE oauth_used_assertions (
+      key_hash TEXT PRIMARY KEY,
+      expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX oauth_used_assertions_expiry ON oauth_used_assertions (expires_at);
+    `,
+  },
 ];

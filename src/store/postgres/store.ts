@@ -4,6 +4,8 @@ import { PostgresClientRepository } from "./clients.ts";
 import { PostgresFlowRepository } from "./flows.ts";
 import { postgresHealth, writeFailure, type WriteFailure } from "./health.ts";
 import { PostgresLoginStateRepository } from "./login-states.ts";
+import { PostgresRateCounterRepository } from "./rate-counters.ts";
+import { PostgresUsedAssertionRepository } from "./used-assertions.ts";
 import { PostgresMetaRepository } from "./meta.ts";
 import { PG_MIGRATIONS } from "./migrations.ts";
 import { parseRevocation, REVOCATION_CHANNEL } from "./revocations.ts";
@@ -24,6 +26,8 @@ function repositories(sql: SQL, exclusive: Exclusive): Repositories {
     upstream: new PostgresUpstreamRepository(sql, exclusive),
     meta: new PostgresMetaRepository(sql),
     logins: new PostgresLoginStateRepository(sql),
+    rateCounters: new PostgresRateCounterRepository(sql),
+    usedAssertions: new PostgresUsedAssertionRepository(sql),
   };
 }
 
@@ -41,6 +45,8 @@ export class PostgresStore implements Store {
   readonly upstream;
   readonly meta;
   readonly logins;
+  readonly rateCounters;
+  readonly usedAssertions;
   readonly shared = true;
   /** A small pool of its own for fleet-wide locks, opened on first use (exclusive()). */
   private lockPool: SQL | undefined;
@@ -55,7 +61,7 @@ export class PostgresStore implements Store {
     /** Opens the lock pool: the same server and options as `sql`, fewer connections. */
     private readonly openLockPool: () => SQL,
   ) {
-    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, upstream: this.upstream, meta: this.meta, logins: this.logins } =
+    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, upstream: this.upstream, meta: this.meta, logins: this.logins, rateCounters: this.rateCounters, usedAssertions: this.usedAssertions } =
       repositories(sql, this.exclusive));
   }
 

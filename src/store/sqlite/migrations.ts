@@ -178,4 +178,28 @@ export const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX oauth_login_states_expiry ON oauth_login_states (expires_at);
     `,
   },
+  {
+    // Fleet-wide counters (issue 23): rate-limit-inbound and the OAuth endpoint limits count here when the
+    // store is shared, and private_key_jwt assertion ids are single use across instances. The embedded store
+    // has the same tables (one schema history for both backends) and implements the repositories, but a
+    // single process counts in memory (src/services/compose.ts), so they stay empty there.
+    version: 5,
+    name: "fleet_counters",
+    sql: `
+    CREATE TABLE rate_limit_counters (
+      counter_key TEXT PRIMARY KEY,
+      window_ms INTEGER NOT NULL,
+      window_start INTEGER NOT NULL,
+      previous INTEGER NOT NULL,
+      current INTEGER NOT NULL,
+      allowed INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE oauth_used_assertions (
+      key_hash TEXT PRIMARY KEY,
+      expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX oauth_used_assertions_expiry ON oauth_used_assertions (expires_at);
+    `,
+  },
 ];

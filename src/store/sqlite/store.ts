@@ -3,6 +3,8 @@ import type { Repositories, Store, StoreHealth } from "../repositories.ts";
 import { SqliteClientRepository } from "./clients.ts";
 import { SqliteFlowRepository } from "./flows.ts";
 import { SqliteLoginStateRepository } from "./login-states.ts";
+import { SqliteRateCounterRepository } from "./rate-counters.ts";
+import { SqliteUsedAssertionRepository } from "./used-assertions.ts";
 import { TransactionGate } from "./gate.ts";
 import { SqliteMetaRepository } from "./meta.ts";
 import { sqliteHealth, writeFailure, type WriteFailure } from "./health.ts";
@@ -19,6 +21,8 @@ function repositories(db: Database, gate: TransactionGate | undefined): Reposito
     upstream: new SqliteUpstreamRepository(db, gate),
     meta: new SqliteMetaRepository(db, gate),
     logins: new SqliteLoginStateRepository(db, gate),
+    rateCounters: new SqliteRateCounterRepository(db, gate),
+    usedAssertions: new SqliteUsedAssertionRepository(db, gate),
   };
 }
 
@@ -36,6 +40,8 @@ export class SqliteStore implements Store {
   readonly upstream;
   readonly meta;
   readonly logins;
+  readonly rateCounters;
+  readonly usedAssertions;
   private readonly gate = new TransactionGate();
   private readonly inTransaction: Repositories;
   /** The last transaction that failed for a reason readiness reports; cleared by the next commit. */
@@ -47,7 +53,7 @@ export class SqliteStore implements Store {
     readonly location: string,
     readonly schemaVersion: number,
   ) {
-    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, upstream: this.upstream, meta: this.meta, logins: this.logins } = repositories(db, this.gate));
+    ({ clients: this.clients, flows: this.flows, sessions: this.sessions, tokens: this.tokens, upstream: this.upstream, meta: this.meta, logins: this.logins, rateCounters: this.rateCounters, usedAssertions: this.usedAssertions } = repositories(db, this.gate));
     this.inTransaction = repositories(db, undefined);
   }
 
