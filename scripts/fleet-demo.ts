@@ -21,7 +21,7 @@ import { OAUTH_POLICY, oauthPolicy } from "../test/oauth/helpers.ts";
 import { runWrk, type LoadResult } from "./bench/load.ts";
 import { LISTENING, listeningUrl } from "./bench/mcpgw.ts";
 import { REQUEST_BODIES } from "./bench/messages.ts";
-import { nginxBinary } from "./bench/nginx.ts";
+import { nginxBinary, nginxConfigAround } from "./bench/nginx.ts";
 import { freePort, LISTENING_LINE, spawnManaged, stopAll, waitForPort, which, type ManagedProcess } from "./bench/processes.ts";
 import { postgresBinDir, startPostgresCluster, type PostgresCluster } from "./postgres-cluster.ts";
 
@@ -38,20 +38,9 @@ const say = (line: string) => console.error(`[fleet ${((performance.now() - star
 
 /** nginx over the instances: round-robin, no affinity; a refused connection moves on to the other one. */
 function nginxConfig(prefix: string, listenPort: number, instances: readonly string[]): string {
-  const p = (name: string) => join(prefix, name);
-  return `worker_processes 1;
-pid ${p("nginx.pid")};
-error_log ${p("error.log")} warn;
-events { worker_connections 4096; }
-http {
-  log_format fleet '$status|$upstream_addr';
-  access_log ${p("access.log")} fleet;
-  client_body_temp_path ${p("tmp/client_body")};
-  proxy_temp_path ${p("tmp/proxy")};
-  fastcgi_temp_path ${p("tmp/fastcgi")};
-  uwsgi_temp_path ${p("tmp/uwsgi")};
-  scgi_temp_path ${p("tmp/scgi")};
-  upstream mcpgw_fleet {
+  return nginxConfigAround(
+    prefix,
+    `  upstream mcpgw_fleet {
 ${instances.map((i) => `    server ${i} max_fails=1 fail_timeout=2s;`).join("\n")}
     keepalive 64;
   }
@@ -67,8 +56,9 @@ ${instances.map((i) => `    server ${i} max_fails=1 fail_timeout=2s;`).join("\n"
       proxy_connect_timeout 2s;
     }
   }
-}
-`;
+`,
+    { accessLogFormat: { name: "fleet", format: "$status|$upstream_addr" } },
+  );
 }
 
 interface Worker {

@@ -13,20 +13,33 @@ export interface NginxConfigInput {
   readonly upstream: string;
 }
 
-export function nginxConfig({ prefixDir, listenPort, upstream }: NginxConfigInput): string {
+/**
+ * A whole nginx.conf around `http` (the http block's own directives: upstreams, servers): one worker,
+ * and every path (pid, logs, temp files) under `prefixDir`, so nginx needs nothing from /etc/nginx or
+ * /var. `accessLogFormat` names a log_format written before the access log.
+ */
+export function nginxConfigAround(prefixDir: string, http: string, options: { workerConnections?: number; accessLogFormat?: { name: string; format: string } } = {}): string {
   const p = (name: string) => join(prefixDir, name);
+  const format = options.accessLogFormat;
   return `worker_processes 1;
 pid ${p("nginx.pid")};
 error_log ${p("error.log")} warn;
-events { worker_connections 4096; }
+events { worker_connections ${options.workerConnections ?? 4096}; }
 http {
-  access_log ${p("access.log")};
+${format ? `  log_format ${format.name} '${format.format}';\n` : ""}  access_log ${p("access.log")}${format ? ` ${format.name}` : ""};
   client_body_temp_path ${p("tmp/client_body")};
   proxy_temp_path ${p("tmp/proxy")};
   fastcgi_temp_path ${p("tmp/fastcgi")};
   uwsgi_temp_path ${p("tmp/uwsgi")};
   scgi_temp_path ${p("tmp/scgi")};
-  upstream mcp_upstream {
+${http}}
+`;
+}
+
+export function nginxConfig({ prefixDir, listenPort, upstream }: NginxConfigInput): string {
+  return nginxConfigAround(
+    prefixDir,
+    `  upstream mcp_upstream {
     server ${upstream};
     keepalive 128;
   }
@@ -38,8 +51,8 @@ http {
       proxy_set_header Connection "";
     }
   }
-}
-`;
+`,
+  );
 }
 
 export function nginxBinary(): string | undefined {

@@ -1,8 +1,6 @@
-import { isIP } from "node:net";
 import { BodyTooLargeError, readBodyWithin } from "../http/body.ts";
-import { unbracket } from "../http/host.ts";
 import { OAuthError } from "./errors.ts";
-import { checkedAddresses, SsrfRefused, type Resolve } from "./ssrf.ts";
+import { checkedAddresses, fetchPinned, SsrfRefused, type Resolve } from "./ssrf.ts";
 
 // Fetching a small JSON document a client names (its CIMD document, its JWKS) without letting the client
 // aim the gateway at internal addresses: the SSRF guard checks every address the host resolves to, the
@@ -40,7 +38,10 @@ export function cacheLifetimeMs(cacheControl: string | null): number {
 export async function fetchJsonDocument(url: URL, policy: GuardedFetchPolicy, limits: { maxBytes: number; timeoutMs: number }): Promise<FetchedJson> {
   const addresses = await checkedAddresses(url.hostname, { resolve: policy.resolve, allowPrivate: policy.devMode });
   const signal = AbortSignal.timeout(limits.timeoutMs);
-  const response = await fetchPinned(policy.fetch ?? fetch, url, addresses, signal);
+  const response = await fetchPinned(policy.fetch ?? fetch, url, addresses, { redirect: "manual", signal, headers: { accept: "application/json" } }).catch((err: unknown) => {
+    if (signal.aborted) throw err;
+    throw new Error(`cannot connect: ${err instanceof Error ? err.message : String(err)}`);
+  });
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel();
     throw new Error(`it answered with a redirect (HTTP ${response.status}); redirects are not followed`);
@@ -62,32 +63,6 @@ export async function fetchJsonDocument(url: URL, policy: GuardedFetchPolicy, li
   } catch {
     throw new Error("it is not valid JSON");
   }
-}
-
-/**
- * GET `url` from one of `addresses` (tried in order while connections fail), never resolving the name
- * again: the URL's host goes in the Host header and the TLS server name, so certificates still verify.
- */
-async function fetchPinned(fetch: typeof globalThis.fetch, url: URL, addresses: readonly string[], signal: AbortSignal): Promise<Response> {
-  const literal = isIP(unbracket(url.hostname)) !== 0;
-  let lastError: unknown;
-  for (const address of literal ? [url.hostname] : addresses) {
-    const target = new URL(url);
-    if (!literal) target.hostname = address.includes(":") ? `[${address}]` : address;
-    const init: RequestInit & { tls?: { serverName: string } } = {
-      redirect: "manual",
-      signal,
-      headers: { host: url.host, accept: "application/json" },
-      ...(url.protocol === "https:" && !literal ? { tls: { serverName: url.hostname } } : {}),
-    };
-    try {
-      return await fetch(target, init);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      lastError = err;
-    }
-  }
-  throw lastError instanceof Error ? new Error(`cannot connect: ${lastError.message}`) : new Error("cannot connect");
 }
 
 /** Why a fetch failed, in words safe for an error page (no internal addresses in start mode). */

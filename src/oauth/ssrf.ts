@@ -117,3 +117,27 @@ export async function checkedAddresses(hostname: string, policy: AddressPolicy):
   }
   return addresses;
 }
+
+/**
+ * Fetch `url` from one of the checked `addresses` (tried in order while connections fail), never
+ * resolving the name again (DNS rebinding): the URL's host goes in the Host header and the TLS server
+ * name, so certificates still verify. An IP-literal URL is fetched as is.
+ */
+export async function fetchPinned(fetch: typeof globalThis.fetch, url: URL, addresses: readonly string[], init: RequestInit): Promise<Response> {
+  const literal = isIP(unbracket(url.hostname)) !== 0;
+  let lastError: unknown;
+  for (const address of literal ? [url.hostname] : addresses) {
+    const target = new URL(url);
+    if (!literal) target.hostname = address.includes(":") ? `[${address}]` : address;
+    const headers = new Headers(init.headers);
+    headers.set("host", url.host);
+    const pinned: RequestInit & { tls?: { serverName: string } } = { ...init, headers, ...(url.protocol === "https:" && !literal ? { tls: { serverName: url.hostname } } : {}) };
+    try {
+      return await fetch(target, pinned);
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      lastError = err;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(`cannot connect to ${url.host}`);
+}

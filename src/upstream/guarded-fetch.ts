@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { unbracket } from "../http/host.ts";
-import { checkedAddresses, type Resolve } from "../oauth/ssrf.ts";
+import { checkedAddresses, fetchPinned, type Resolve } from "../oauth/ssrf.ts";
 
 // The SSRF guard for upstream OAuth (spec §F16), adapted from the CIMD one (src/oauth/ssrf.ts): the
 // operator configured the upstream, so its own host (and a configured protectedResourceMetadataUrl's)
@@ -43,23 +43,4 @@ export function guardedFetch(policy: GuardPolicy): GuardedFetch {
     }
     return response;
   };
-}
-
-/** Connect to a checked address, the URL's host in Host and TLS SNI (no second DNS lookup to rebind). */
-async function fetchPinned(fetch: typeof globalThis.fetch, url: URL, addresses: readonly string[], init: RequestInit): Promise<Response> {
-  let lastError: unknown;
-  for (const address of addresses) {
-    const target = new URL(url);
-    target.hostname = address.includes(":") ? `[${address}]` : address;
-    const headers = new Headers(init.headers);
-    headers.set("host", url.host);
-    const pinned: RequestInit & { tls?: { serverName: string } } = { ...init, headers, ...(url.protocol === "https:" ? { tls: { serverName: url.hostname } } : {}) };
-    try {
-      return await fetch(target, pinned);
-    } catch (err) {
-      if (init.signal?.aborted) throw err;
-      lastError = err;
-    }
-  }
-  throw lastError instanceof Error ? lastError : new Error(`cannot connect to ${url.host}`);
 }

@@ -30,5 +30,7 @@ export function describeWithPostgres(name: string, fn: () => void): void {
     return;
   }
   console.warn(`\n*** SKIPPED "${name}": PostgreSQL binaries not found (apt-get install postgresql). CI runs these tests. ***\n`);
+  // Skipped only on a developer machine without PostgreSQL: with CI set, the block runs (and fails
+  // loudly if the binaries are missing), because .ci/run installs them.
   describe.skip(name, fn);
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nginxBinary } from "../../scripts/bench/nginx.ts";
+import { nginxBinary, nginxConfigAround } from "../../scripts/bench/nginx.ts";
 import { freePort } from "../../scripts/bench/processes.ts";
 
 // An https origin for a gateway on loopback, as a deployment has one: Debian's nginx terminating TLS
@@ -55,18 +55,9 @@ export async function startTlsFront(ca: TestCa, port: number, backendUrl: string
   const p = (name: string) => join(prefix, name);
   writeFileSync(
     p("nginx.conf"),
-    `worker_processes 1;
-pid ${p("nginx.pid")};
-error_log ${p("error.log")} warn;
-events { worker_connections 256; }
-http {
-  access_log ${p("access.log")};
-  client_body_temp_path ${p("tmp/client_body")};
-  proxy_temp_path ${p("tmp/proxy")};
-  fastcgi_temp_path ${p("tmp/fastcgi")};
-  uwsgi_temp_path ${p("tmp/uwsgi")};
-  scgi_temp_path ${p("tmp/scgi")};
-  server {
+    nginxConfigAround(
+      prefix,
+      `  server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${ca.certFile};
     ssl_certificate_key ${ca.keyFile};
@@ -78,8 +69,9 @@ http {
       proxy_buffering off;
     }
   }
-}
 `,
+      { workerConnections: 256 },
+    ),
   );
   const proc = Bun.spawn([binary, "-p", prefix, "-c", "nginx.conf", "-e", p("error.log"), "-g", "daemon off;"], { stdout: "ignore", stderr: "pipe" });
   const origin = `https://127.0.0.1:${port}`;
